@@ -1,0 +1,104 @@
+"""``mltrail server``: the tracking server, with ``mlflow server``'s options."""
+
+from __future__ import annotations
+
+import click
+
+from mltrail.config import DEFAULT_TRACKING_URI, Settings, export_to_environ
+
+__all__ = ["server"]
+
+
+def _env_twins(name: str) -> list[str]:
+    return [f"MLTRAIL_{name}", f"MLFLOW_{name}"]
+
+
+@click.command()
+@click.option(
+    "--backend-store-uri",
+    envvar=_env_twins("BACKEND_STORE_URI"),
+    default=None,
+    metavar="URI",
+    help=f"Database for experiments, runs and models (default {DEFAULT_TRACKING_URI}): "
+    "sqlite:///path, postgresql://..., mysql+pymysql://...",
+)
+@click.option(
+    "--default-artifact-root",
+    envvar=_env_twins("DEFAULT_ARTIFACT_ROOT"),
+    default=None,
+    metavar="URI",
+    help="Root of new experiments' artifact locations. Default: mlflow-artifacts:/ when the "
+    "server proxies artifacts, else ./mltrail-artifacts.",
+)
+@click.option(
+    "--artifacts-destination",
+    envvar=_env_twins("ARTIFACTS_DESTINATION"),
+    default=None,
+    metavar="URI",
+    help="Where proxied artifacts are stored (default ./mltrail-artifacts).",
+)
+@click.option(
+    "--serve-artifacts/--no-serve-artifacts",
+    envvar=_env_twins("SERVE_ARTIFACTS"),
+    default=True,
+    help="Proxy artifact uploads and downloads through the server (default on).",
+)
+@click.option("--host", "-h", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", "-p", default=5000, show_default=True, type=int, help="Port to bind.")
+@click.option(
+    "--workers",
+    "-w",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes; all share the database, so any count is safe.",
+)
+@click.option("--dev", is_flag=True, help="Development mode: one worker that reloads on change.")
+def server(
+    backend_store_uri: str | None,
+    default_artifact_root: str | None,
+    artifacts_destination: str | None,
+    serve_artifacts: bool,
+    host: str,
+    port: int,
+    workers: int,
+    dev: bool,
+) -> None:
+    """Run the tracking server (MLflow's REST API) with uvicorn."""
+    try:
+        import uvicorn
+    except ImportError as exc:  # the server extra is not installed
+        raise click.ClickException(
+            "The server needs the 'server' extra: pip install 'mltrail[server]'"
+        ) from exc
+    from mltrail.store.sql.engine import Database
+    from mltrail.store.sql.migrations import ensure_schema
+
+    uri = backend_store_uri or DEFAULT_TRACKING_URI
+    # Migrate once here, under the database lock, before any worker starts.
+    db = Database(uri, Settings.from_env())
+    try:
+        ensure_schema(db)
+    except Exception as exc:
+        raise click.ClickException(f"Cannot open the backend store {uri!r}: {exc}") from exc
+    finally:
+        db.dispose()
+    # Workers build their Settings from the environment, so pass the options through it.
+    values = {
+        "BACKEND_STORE_URI": uri,
+        "DEFAULT_ARTIFACT_ROOT": default_artifact_root,
+        "ARTIFACTS_DESTINATION": artifacts_destination,
+        "SERVE_ARTIFACTS": "true" if serve_artifacts else "false",
+    }
+    export_to_environ(**values)
+    click.echo(f"mltrail server on http://{host}:{port} (backend {uri})", err=True)
+    uvicorn.run(
+        "mltrail.server.app:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=1 if dev else workers,
+        reload=dev,
+        log_level="info",
+        access_log=False,
+    )

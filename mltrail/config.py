@@ -1,0 +1,231 @@
+"""Settings: every environment variable mltrail reads, typed, read once.
+
+Each setting has an ``MLTRAIL_*`` name and, where MLflow users already set one, the ``MLFLOW_*``
+twin. The ``MLTRAIL_*`` name wins when both are set. This is the only module that reads the
+environment.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+__all__ = [
+    "DEFAULT_ARTIFACT_ROOT",
+    "DEFAULT_TRACKING_URI",
+    "Settings",
+    "environ_for_child",
+    "export_to_environ",
+    "get_settings",
+    "reload_settings",
+]
+
+DEFAULT_TRACKING_URI = "sqlite:///mltrail.db"
+DEFAULT_ARTIFACT_ROOT = "./mltrail-artifacts"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _names(name: str, mlflow_name: str | None) -> tuple[str, ...]:
+    twin = mlflow_name if mlflow_name is not None else "MLFLOW_" + name
+    return ("MLTRAIL_" + name, twin) if twin else ("MLTRAIL_" + name,)
+
+
+def _raw(name: str, mlflow_name: str | None = None) -> str | None:
+    for key in _names(name, mlflow_name):
+        value = os.environ.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def _str(name: str, default: str | None = None, mlflow_name: str | None = None) -> str | None:
+    value = _raw(name, mlflow_name)
+    return value if value not in (None, "") else default
+
+
+def _bool(name: str, default: bool, mlflow_name: str | None = None) -> bool:
+    value = _raw(name, mlflow_name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(
+        f"Environment variable for {name!r} has value {value!r}; use one of true/false/1/0."
+    )
+
+
+def _int(name: str, default: int, mlflow_name: str | None = None) -> int:
+    value = _raw(name, mlflow_name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(
+            f"Environment variable for {name!r} has value {value!r}; it must be an integer."
+        ) from None
+
+
+def _float(name: str, default: float, mlflow_name: str | None = None) -> float:
+    value = _raw(name, mlflow_name)
+    if value in (None, ""):
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(
+            f"Environment variable for {name!r} has value {value!r}; it must be a number."
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Typed configuration, built from the environment by ``Settings.from_env()``."""
+
+    tracking_uri: str | None = None
+    registry_uri: str | None = None
+    experiment_name: str | None = None
+    experiment_id: str | None = None
+    run_id: str | None = None
+    default_artifact_root: str | None = None
+    backend_store_uri: str | None = None
+    artifacts_destination: str | None = None
+    serve_artifacts: bool = True
+    tracking_username: str | None = None
+    tracking_password: str | None = None
+    tracking_token: str | None = None
+    tracking_insecure_tls: bool = False
+    tracking_server_cert_path: str | None = None
+    tracking_client_cert_path: str | None = None
+    http_request_max_retries: int = 7
+    http_request_backoff_factor: float = 2.0
+    http_request_backoff_jitter: float = 1.0
+    http_request_timeout: float = 120.0
+    async_logging: bool = False
+    async_logging_queue_size: int = 100_000
+    offline_buffer: bool = True
+    offline_buffer_dir: str | None = None
+    server_max_body_bytes: int = 64 * 1024 * 1024
+    s3_endpoint_url: str | None = None
+    s3_ignore_tls: bool = False
+    sqlalchemy_pool_size: int | None = None
+    sqlalchemy_max_overflow: int | None = None
+    sqlite_busy_timeout_ms: int = 60_000
+    logging_level: str | None = None
+    user: str | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read every setting from the environment.
+
+        Raises:
+            ValueError: A variable is set to a value of the wrong type.
+        """
+        pool = _raw("SQLALCHEMYSTORE_POOL_SIZE")
+        overflow = _raw("SQLALCHEMYSTORE_MAX_OVERFLOW")
+        return cls(
+            tracking_uri=_str("TRACKING_URI"),
+            registry_uri=_str("REGISTRY_URI"),
+            experiment_name=_str("EXPERIMENT_NAME"),
+            experiment_id=_str("EXPERIMENT_ID"),
+            run_id=_str("RUN_ID"),
+            default_artifact_root=_str("DEFAULT_ARTIFACT_ROOT"),
+            backend_store_uri=_str("BACKEND_STORE_URI"),
+            artifacts_destination=_str("ARTIFACTS_DESTINATION"),
+            serve_artifacts=_bool("SERVE_ARTIFACTS", True),
+            tracking_username=_str("TRACKING_USERNAME"),
+            tracking_password=_str("TRACKING_PASSWORD"),
+            tracking_token=_str("TRACKING_TOKEN"),
+            tracking_insecure_tls=_bool("TRACKING_INSECURE_TLS", False),
+            tracking_server_cert_path=_str("TRACKING_SERVER_CERT_PATH"),
+            tracking_client_cert_path=_str("TRACKING_CLIENT_CERT_PATH"),
+            http_request_max_retries=_int("HTTP_REQUEST_MAX_RETRIES", 7),
+            http_request_backoff_factor=_float("HTTP_REQUEST_BACKOFF_FACTOR", 2.0),
+            http_request_backoff_jitter=_float("HTTP_REQUEST_BACKOFF_JITTER", 1.0),
+            http_request_timeout=_float("HTTP_REQUEST_TIMEOUT", 120.0),
+            async_logging=_bool(
+                "ASYNC_LOGGING",
+                _bool("ENABLE_ASYNC_LOGGING", False, mlflow_name="MLFLOW_ENABLE_ASYNC_LOGGING"),
+                mlflow_name="",
+            ),
+            async_logging_queue_size=_int("ASYNC_LOGGING_QUEUE_SIZE", 100_000),
+            offline_buffer=_bool("OFFLINE_BUFFER", True, mlflow_name=""),
+            offline_buffer_dir=_str("OFFLINE_BUFFER_DIR", mlflow_name=""),
+            server_max_body_bytes=_int("SERVER_MAX_BODY_BYTES", 64 * 1024 * 1024, mlflow_name=""),
+            s3_endpoint_url=_str("S3_ENDPOINT_URL"),
+            s3_ignore_tls=_bool("S3_IGNORE_TLS", False),
+            sqlalchemy_pool_size=int(pool) if pool else None,
+            sqlalchemy_max_overflow=int(overflow) if overflow else None,
+            sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", 60_000, mlflow_name=""),
+            logging_level=_str("LOGGING_LEVEL"),
+            user=os.environ.get("LOGNAME") or os.environ.get("USER") or os.environ.get("USERNAME"),
+        )
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """Return a copy with some fields replaced."""
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"Unknown settings: {sorted(unknown)}")
+        return replace(self, **changes)
+
+
+_lock = threading.Lock()
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """Return the process's settings, reading the environment on first use."""
+    global _current
+    settings = _current
+    if settings is None:
+        with _lock:
+            if _current is None:
+                _current = Settings.from_env()
+            settings = _current
+    return settings
+
+
+def reload_settings() -> Settings:
+    """Read the environment again (tests, and after a fork that changed it)."""
+    global _current
+    with _lock:
+        _current = Settings.from_env()
+        return _current
+
+
+def environ_for_child(run_id: str | None = None, tracking_uri: str | None = None) -> dict[str, str]:
+    """Return a copy of the environment in which a child process joins the given run.
+
+    Args:
+        run_id: Run the child should log to, exported as ``MLTRAIL_RUN_ID`` and ``MLFLOW_RUN_ID``.
+        tracking_uri: Tracking URI the child should use.
+    """
+    env = dict(os.environ)
+    if run_id is not None:
+        env["MLTRAIL_RUN_ID"] = env["MLFLOW_RUN_ID"] = run_id
+    if tracking_uri is not None:
+        env["MLTRAIL_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"] = tracking_uri
+    return env
+
+
+def export_to_environ(**values: str | None) -> None:
+    """Set (or, for None, unset) settings in this process's environment under both names.
+
+    ``mltrail server`` uses it to hand its options to worker processes, which read their
+    ``Settings`` from the environment. Keys are setting names without prefix, e.g.
+    ``BACKEND_STORE_URI``.
+    """
+    for name, value in values.items():
+        for key in _names(name, None):
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,37 @@
+"""Plain data classes for experiments, runs, metrics, params, tags and datasets; no I/O."""
+
+from mltrail.entities.dataset import Dataset, DatasetInput, LoggedModelInput, RunInputs
+from mltrail.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
+from mltrail.entities.experiment import Experiment
+from mltrail.entities.file_info import FileInfo
+from mltrail.entities.logged_model import LoggedModel, LoggedModelStatus
+from mltrail.entities.metric import Metric
+from mltrail.entities.paging import PagedList
+from mltrail.entities.param import Param
+from mltrail.entities.run import Run, RunData, RunInfo, RunOutputs
+from mltrail.entities.tag import ExperimentTag, InputTag, RunTag
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "ExperimentTag",
+    "FileInfo",
+    "InputTag",
+    "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelInput",
+    "LoggedModelStatus",
+    "Metric",
+    "PagedList",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunOutputs",
+    "RunStatus",
+    "RunTag",
+    "SourceType",
+    "ViewType",
+]

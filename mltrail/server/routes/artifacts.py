@@ -1,0 +1,179 @@
+"""Artifact routes: the streaming proxy under ``/api/2.0/mlflow-artifacts/artifacts`` and the
+JSON ``artifacts/list`` of a run.
+
+Uploads are written chunk by chunk to a temporary file beside the target and renamed into place,
+so memory stays flat and a failed upload leaves nothing behind. Downloads stream from disk.
+Files are always sent as attachments with a content type that browsers never render as active
+content.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+
+from mltrail.entities import FileInfo
+from mltrail.exceptions import ErrorCode, MlflowException
+from mltrail.protocol import artifacts as wire
+from mltrail.protocol.codec import dumps, prune
+from mltrail.server.routing import RouteTable
+from mltrail.service.services import Services
+from mltrail.store.artifacts.base import CHUNK_BYTES, ArtifactRepository
+from mltrail.store.artifacts.local import LocalArtifactRepository
+from mltrail.store.artifacts.paths import safe_relative
+
+__all__ = ["PROXY", "install_proxy", "routes"]
+
+PROXY = "/mlflow-artifacts/artifacts"
+routes = RouteTable()
+
+# Types a browser shows without running anything; everything else is sent as bytes.
+_SAFE_TYPES = {
+    "text/plain",
+    "text/csv",
+    "application/json",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+}
+
+
+def _headers(path: str) -> tuple[str, dict[str, str]]:
+    guessed, _ = mimetypes.guess_type(path)
+    media = guessed if guessed in _SAFE_TYPES else "application/octet-stream"
+    name = posixpath.basename(path).replace('"', "")
+    return media, {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+
+
+def _file_infos(infos: list[FileInfo], basenames: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": posixpath.basename(f.path) if basenames else f.path,
+            "is_dir": f.is_dir,
+            "file_size": f.file_size,
+        }
+        for f in infos
+    ]
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(dumps(prune(body)), media_type="application/json")
+
+
+def _send_file(repo: ArtifactRepository, path: str) -> Response:
+    media, headers = _headers(path)
+    if isinstance(repo, LocalArtifactRepository):
+        target = repo.local_file(path)  # checked inside the root, symlinks resolved
+        return FileResponse(target, media_type=media, headers=headers)
+    handle = repo.open_read(path)
+
+    def chunks() -> Iterator[bytes]:
+        with handle:
+            yield from iter(lambda: handle.read(CHUNK_BYTES), b"")
+
+    return StreamingResponse(iterate_in_threadpool(chunks()), media_type=media, headers=headers)
+
+
+async def _receive(request: Request, repo: ArtifactRepository, path: str) -> None:
+    rel = safe_relative(path)
+    if not rel:
+        raise MlflowException(
+            "An artifact upload needs a file path.", ErrorCode.INVALID_PARAMETER_VALUE
+        )
+    if isinstance(repo, LocalArtifactRepository):
+        opened = repo.open_write(rel)
+        out = await run_in_threadpool(opened.__enter__)
+        try:
+            async for chunk in request.stream():
+                if chunk:
+                    await run_in_threadpool(out.write, chunk)
+        except BaseException as exc:
+            await run_in_threadpool(opened.__exit__, type(exc), exc, exc.__traceback__)
+            raise
+        await run_in_threadpool(opened.__exit__, None, None, None)
+        return
+    # Other stores take a stream of chunks: spool to disk first so memory stays flat.
+    with tempfile.TemporaryFile() as spool:
+        async for chunk in request.stream():
+            await run_in_threadpool(spool.write, chunk)
+        await run_in_threadpool(spool.seek, 0)
+        chunks = iter(lambda: spool.read(CHUNK_BYTES), b"")
+        await run_in_threadpool(repo.write_stream, rel, chunks)
+
+
+def install_proxy(app: FastAPI) -> None:
+    """Add the streaming proxy routes under ``/api/2.0`` and ``/ajax-api/2.0``."""
+    router = APIRouter()
+
+    async def list_dir(request: Request) -> Response:
+        services: Services = request.app.state.services
+        path = safe_relative(request.query_params.get("path"))
+        infos = await run_in_threadpool(services.artifacts.destination.list_artifacts, path)
+        return _json({"files": _file_infos(infos, basenames=True)})
+
+    async def download(path: str, request: Request) -> Response:
+        services: Services = request.app.state.services
+        rel = safe_relative(path)
+        return await run_in_threadpool(_send_file, services.artifacts.destination, rel)
+
+    async def upload(path: str, request: Request) -> Response:
+        services: Services = request.app.state.services
+        await _receive(request, services.artifacts.destination, path)
+        return _json({})
+
+    async def delete(path: str, request: Request) -> Response:
+        services: Services = request.app.state.services
+        rel = safe_relative(path)
+        await run_in_threadpool(services.artifacts.destination.delete_artifacts, rel)
+        return _json({})
+
+    async def get_artifact(request: Request) -> Response:
+        """The UI's download of one run artifact: ``/get-artifact?run_uuid=...&path=...``."""
+        services: Services = request.app.state.services
+        run_id = request.query_params.get("run_uuid") or request.query_params.get("run_id")
+        if not run_id:
+            raise MlflowException(
+                "Missing value for required parameter 'run_id'.",
+                ErrorCode.INVALID_PARAMETER_VALUE,
+            )
+        rel = safe_relative(request.query_params.get("path"))
+        run = await run_in_threadpool(services.tracking.get_run, run_id)
+        repo, prefix = services.artifacts.for_run_root(run.info.artifact_uri or "")
+        full = posixpath.join(prefix, rel) if prefix else rel
+        return await run_in_threadpool(_send_file, repo, full)
+
+    for base in ("/api/2.0", "/ajax-api/2.0"):
+        router.add_api_route(f"{base}{PROXY}", list_dir, methods=["GET"])
+        router.add_api_route(f"{base}{PROXY}/{{path:path}}", download, methods=["GET"])
+        router.add_api_route(f"{base}{PROXY}/{{path:path}}", upload, methods=["PUT"])
+        router.add_api_route(f"{base}{PROXY}/{{path:path}}", delete, methods=["DELETE"])
+    router.add_api_route("/get-artifact", get_artifact, methods=["GET"])
+    router.add_api_route("/ajax-api/2.0/mlflow/get-artifact", get_artifact, methods=["GET"])
+    app.include_router(router)
+
+
+@routes.bind(wire.LIST_ARTIFACTS)
+def list_artifacts(req: wire.ListArtifacts, services: Services) -> dict[str, Any]:
+    run = services.tracking.get_run(req.run_id)
+    root = run.info.artifact_uri or ""
+    repo, prefix = services.artifacts.for_run_root(root)
+    rel = safe_relative(req.path)
+    full = posixpath.join(prefix, rel) if prefix else rel
+    infos = repo.list_artifacts(full)
+    cut = len(prefix) + 1 if prefix else 0
+    files = [FileInfo(f.path[cut:], f.is_dir, f.file_size) for f in infos]
+    return {"root_uri": root, "files": _file_infos(files, basenames=False)}

@@ -1,0 +1,52 @@
+"""The Services bundle built from Settings, and the local (in-process) tracking backend."""
+
+from __future__ import annotations
+
+import threading
+
+from mltrail.config import DEFAULT_ARTIFACT_ROOT, Settings
+from mltrail.service.artifact_uris import resolve_root
+from mltrail.service.artifacts import ArtifactService
+from mltrail.service.tracking import TrackingService
+from mltrail.store.sql.engine import Database
+
+__all__ = ["Services", "local_backend"]
+
+
+class Services:
+    """Every service over one database and one artifact root.
+
+    Args:
+        db_uri: SQLAlchemy database URI.
+        default_artifact_root: Root for new experiments' artifacts (a path or a URI);
+            ``./mltrail-artifacts`` when None.
+        settings: Settings for pools and timeouts.
+    """
+
+    def __init__(self, db_uri: str, default_artifact_root: str | None, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(db_uri, settings)
+        self.artifact_root = resolve_root(default_artifact_root or DEFAULT_ARTIFACT_ROOT)
+        self.tracking = TrackingService(self.db, self.artifact_root)
+        self._artifacts: ArtifactService | None = None
+
+    @property
+    def artifacts(self) -> ArtifactService:
+        """The artifact stores the server serves (built on first use)."""
+        if self._artifacts is None:
+            self._artifacts = ArtifactService(self.settings, self.artifact_root)
+        return self._artifacts
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.db.dispose()
+
+
+_lock = threading.Lock()
+
+
+def local_backend(uri: str, settings: Settings) -> TrackingService:
+    """Build the in-process tracking backend for a database URI (the entry-point factory)."""
+    with _lock:
+        services = Services(uri, settings.default_artifact_root, settings)
+    return services.tracking

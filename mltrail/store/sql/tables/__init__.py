@@ -1,0 +1,41 @@
+"""Typed ORM tables, one module per area."""
+
+from mltrail.store.sql.tables.base import Base
+from mltrail.store.sql.tables.logged_models import (
+    LoggedModelMetricRow,
+    LoggedModelParamRow,
+    LoggedModelRow,
+    LoggedModelTagRow,
+)
+from mltrail.store.sql.tables.tracking import (
+    DatasetRow,
+    ExperimentRow,
+    ExperimentTagRow,
+    InputRow,
+    InputTagRow,
+    LatestMetricRow,
+    MetricRow,
+    ParamRow,
+    RunRow,
+    TagRow,
+    ValueKind,
+)
+
+__all__ = [
+    "Base",
+    "DatasetRow",
+    "ExperimentRow",
+    "ExperimentTagRow",
+    "InputRow",
+    "InputTagRow",
+    "LatestMetricRow",
+    "LoggedModelMetricRow",
+    "LoggedModelParamRow",
+    "LoggedModelRow",
+    "LoggedModelTagRow",
+    "MetricRow",
+    "ParamRow",
+    "RunRow",
+    "TagRow",
+    "ValueKind",
+]
