@@ -297,7 +297,10 @@ class _Parser:
 
 def _split_ident(text: str, tok: _Token) -> tuple[str, str]:
     prefix, dot, key = tok.text.partition(".")
-    if not dot or not key:
+    if not dot:
+        # A bare identifier (``status``, ``run_name``) names a run attribute, as in MLflow.
+        return "attribute", prefix
+    if not key:
         raise _fail(
             text,
             tok.pos,
@@ -416,7 +419,7 @@ def parse_experiment_filter(filter_string: str | None) -> list[Comparison]:
                     "last_update_time",
                 )
         elif entity == "tag":
-            if op in _LIST_OPS or op in _NULL_OPS:
+            if op in _LIST_OPS:
                 raise _fail(text, tok.pos, f"tags.{key} cannot be compared with {op}")
             value = _check_value(text, tok, "tags", key, op, value, numeric=False)
         else:

@@ -64,7 +64,9 @@ def _parse_experiment_id(experiment_id: object) -> int:
     try:
         return int(str(experiment_id))
     except ValueError:
-        raise ResourceDoesNotExist(f"No Experiment with id={experiment_id} exists") from None
+        raise InvalidParameterValue(
+            f"Invalid experiment id {experiment_id!r}: experiment ids are integers."
+        ) from None
 
 
 class TrackingService(LoggedModelOperations):
@@ -171,10 +173,15 @@ class TrackingService(LoggedModelOperations):
     def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
         with self.db.write() as session:
             exp = self._experiment(session, experiment_id)
+            # MLflow answers RESOURCE_DOES_NOT_EXIST for both: there is no deleted (or active)
+            # experiment with that id to act on.
             if stage == LifecycleStage.DELETED and exp.lifecycle_stage != LifecycleStage.ACTIVE:
-                raise InvalidState(f"Experiment {experiment_id} is already deleted.")
+                raise ResourceDoesNotExist(
+                    f"Experiment {experiment_id} is already deleted; restore it before "
+                    "deleting it again."
+                )
             if stage == LifecycleStage.ACTIVE and exp.lifecycle_stage != LifecycleStage.DELETED:
-                raise InvalidState(
+                raise ResourceDoesNotExist(
                     f"Experiment {experiment_id} is not deleted; nothing to restore."
                 )
             now = _now_ms()
@@ -344,8 +351,10 @@ class TrackingService(LoggedModelOperations):
         validation.validate_run_id(run_id)
         if stage is None:
             raise ResourceDoesNotExist(f"Run '{run_id}' not found")
-        raise InvalidState(
-            f"The run {run_id} must be in the 'active' state. Current state is {stage}."
+        # MLflow's code for a write to a deleted run, which its clients check for.
+        raise InvalidParameterValue(
+            f"The run {run_id} must be in the 'active' state. Current state is {stage}. "
+            "Restore the run first."
         )
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
@@ -527,7 +536,7 @@ class TrackingService(LoggedModelOperations):
 
 def _require_active_experiment(exp: Experiment) -> None:
     if exp.lifecycle_stage != LifecycleStage.ACTIVE:
-        raise InvalidState(
+        raise InvalidParameterValue(
             f"The experiment {exp.experiment_id} must be in the 'active' state. "
-            f"Current state is {exp.lifecycle_stage}."
+            f"Current state is {exp.lifecycle_stage}. Restore the experiment first."
         )

@@ -864,10 +864,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "artifact_location_form": "MLflow keeps an absolute local --default-artifact-root as a plain "
     "path (/root/1); mltrail turns it into a file:// URI (file:///root/1)",
     # ------------------------------------------------------------ filters
-    "search_filters/status = 'FAILED'": "MLflow reads an identifier without an entity prefix "
-    "as a run attribute; mltrail rejects it (INVALID_PARAMETER_VALUE)",
-    "search_filters/run_name = 'batch'": "MLflow reads an identifier without an entity prefix "
-    "as a run attribute; mltrail rejects it (INVALID_PARAMETER_VALUE)",
     "search_filters/params.lr IN ('0.1', '0.001')": _LENIENT + "IN on params (MLflow: only "
     "attributes.run_id and datasets.* take IN lists)",
     "search_filters/attribute.status IN ('FAILED', 'RUNNING')": _LENIENT + "IN on an attribute "
@@ -880,33 +876,13 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "attributes.run_id and datasets.* take IN lists)",
     "search_experiments/attr.name = 'compat-main' | None": _LENIENT + "experiment filters "
     "in MLflow take only the prefixes attribute., tag., tags. (not attr.)",
-    "search_experiments/tags.kind IS NOT NULL | None": "MLflow supports IS NOT NULL on "
-    "experiment tags; mltrail rejects it (INVALID_PARAMETER_VALUE)",
-    "search_experiments/tags.kind IS NULL | ['name ASC']": "MLflow supports IS NULL on "
-    "experiment tags; mltrail rejects it (INVALID_PARAMETER_VALUE)",
     "search_experiments/attributes.name LIKE '%side%' | None": _LENIENT + "experiment filters "
     "in MLflow take only the prefixes attribute., tag., tags. (not attributes.)",
     "search_experiments/ | ['attributes.name ASC']": "mltrail accepts an experiment order_by "
     "that MLflow rejects: only attribute./tag./tags. prefixes (not attributes.)",
     # ------------------------------------------------------------ error codes
-    "log_to_deleted_run": _ERROR_CODE + "INVALID_STATE instead of INVALID_PARAMETER_VALUE for a "
-    "write to a deleted run",
-    "create_run_in_deleted_experiment": _ERROR_CODE + "INVALID_STATE instead of "
-    "INVALID_PARAMETER_VALUE for a run created in a deleted experiment",
-    "edit_deleted_experiment/set_tag": _ERROR_CODE + "INVALID_STATE instead of "
-    "INVALID_PARAMETER_VALUE for a tag set on a deleted experiment",
-    "edit_deleted_experiment/delete_again": _ERROR_CODE + "INVALID_STATE instead of "
-    "RESOURCE_DOES_NOT_EXIST for deleting a deleted experiment",
     "edit_deleted_experiment/rename": "MLflow answers HTTP 500 INVALID_STATE for renaming a "
     "deleted experiment (its client reports INTERNAL_ERROR); mltrail answers 400 INVALID_STATE",
-    "errors/restore_active_experiment": _ERROR_CODE + "INVALID_STATE instead of "
-    "RESOURCE_DOES_NOT_EXIST for restoring an active experiment",
-    "errors/get_experiment_non_numeric": _ERROR_CODE + "RESOURCE_DOES_NOT_EXIST instead of "
-    "INVALID_PARAMETER_VALUE for a non-integer experiment id",
-    "errors/create_run_non_numeric_experiment": _ERROR_CODE + "RESOURCE_DOES_NOT_EXIST instead "
-    "of INVALID_PARAMETER_VALUE for a non-integer experiment id",
-    "errors/search_runs_non_numeric_experiment": _ERROR_CODE + "RESOURCE_DOES_NOT_EXIST instead "
-    "of INVALID_PARAMETER_VALUE for a non-integer experiment id",
     "errors/rename_to_existing": _ERROR_CODE + "RESOURCE_ALREADY_EXISTS where MLflow leaks a "
     "database IntegrityError as BAD_REQUEST",
     "errors/metric_history_missing_run": "MLflow returns an empty history for a run that does "

@@ -75,7 +75,7 @@ def test_experiment_names_are_case_sensitive(svc: TrackingService) -> None:
 def test_unknown_experiment_is_not_found(svc: TrackingService) -> None:
     with pytest.raises(ResourceDoesNotExist, match="No Experiment with id=12345 exists"):
         svc.get_experiment("12345")
-    with pytest.raises(ResourceDoesNotExist, match="id=abc"):
+    with pytest.raises(InvalidParameterValue, match="experiment ids are integers"):
         svc.get_experiment("abc")
 
 
@@ -89,9 +89,13 @@ def test_rename_delete_restore_experiment_cascades_to_runs(svc: TrackingService)
     assert svc.get_run(run_id).info.lifecycle_stage == LifecycleStage.DELETED
     with pytest.raises(InvalidState, match="deleted"):
         svc.rename_experiment(exp_id, "again")
-    with pytest.raises(InvalidState, match="active"):
+    with pytest.raises(InvalidParameterValue, match="active"):
         svc.create_run(exp_id)
+    with pytest.raises(ResourceDoesNotExist, match="already deleted"):
+        svc.delete_experiment(exp_id)
     svc.restore_experiment(exp_id)
+    with pytest.raises(ResourceDoesNotExist, match="nothing to restore"):
+        svc.restore_experiment(exp_id)
     assert svc.get_run(run_id).info.lifecycle_stage == LifecycleStage.ACTIVE
 
 
@@ -149,7 +153,7 @@ def test_unknown_run_is_not_found(svc: TrackingService) -> None:
 def test_deleted_run_rejects_writes_and_restores(svc: TrackingService) -> None:
     run_id = _run(svc)
     svc.delete_run(run_id)
-    with pytest.raises(InvalidState, match="must be in the 'active' state"):
+    with pytest.raises(InvalidParameterValue, match="must be in the 'active' state"):
         svc.log_param(run_id, Param("p", "1"))
     svc.restore_run(run_id)
     svc.log_param(run_id, Param("p", "1"))

@@ -37,7 +37,6 @@ from mltrail.entities import (
 )
 from mltrail.exceptions import (
     InvalidParameterValue,
-    InvalidState,
     MlflowException,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
@@ -228,7 +227,7 @@ def test_errors_map_to_named_exceptions_and_bad_batches_write_nothing(
     assert (data.metrics, data.params, "t" in data.tags) == ({}, {"lr": "0.1"}, False)
 
     client.delete_run(run_id)
-    with pytest.raises(InvalidState, match="active"):
+    with pytest.raises(InvalidParameterValue, match="active"):
         client.log_metric(run_id, "m", 1.0)
 
 

@@ -97,6 +97,8 @@ CASES: list[tuple[str, str, set[str]]] = [
     ("attr-status-neq", "attributes.status != 'RUNNING'", {"a", "b", "c"}),
     ("attr-status-in", "attributes.status IN ('FAILED', 'FINISHED')", {"a", "b", "c"}),
     ("attr-run-name", "attributes.run_name = 'c'", {"c"}),
+    ("bare-attr-status", "status = 'RUNNING'", {"d", "e"}),
+    ("bare-attr-run-name", "run_name = 'c'", {"c"}),
     ("attr-run-name-like", "attributes.run_name LIKE '%'", {"a", "b", "c", "d", "e"}),
     ("attr-start-time", "attributes.start_time > 2500", {"c", "d", "e"}),
     ("attr-created-alias", "attributes.created <= 2000", {"a", "b"}),
@@ -134,7 +136,7 @@ ORDER_CASES: list[tuple[str, list[str], list[str]]] = [
 
 INVALID: list[tuple[str, str, str]] = [
     ("or", "metrics.a > 1 OR metrics.b > 1", "'OR' is not supported"),
-    ("no-prefix", "acc > 1", "needs an entity prefix"),
+    ("no-prefix-unknown-attribute", "acc > 1", "unknown attribute 'acc'"),
     ("bad-entity", "foo.acc > 1", "unknown entity 'foo'"),
     ("bad-attribute", "attributes.color = 'red'", "unknown attribute 'color'"),
     ("metric-string", "metrics.acc > 'high'", "compare it with a number"),
