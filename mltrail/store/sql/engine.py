@@ -121,6 +121,21 @@ class Database:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
+    def _open_writer(self) -> Any:
+        """Open the SQLite ingestion connection, detached from the pool.
+
+        Foreign keys are not enforced on it: every statement it runs first reads its parent row
+        (the run or LoggedModel) inside the same IMMEDIATE transaction, so a per-row parent
+        lookup would only repeat that check once per point. Detaching keeps the setting from
+        leaking to pooled connections, which enforce foreign keys (and their cascades).
+        """
+        writer = self.engine.raw_connection()
+        writer.detach()
+        cursor = writer.cursor()
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.close()
+        return writer
+
     @contextmanager
     def raw_write(self) -> Iterator[Any]:
         """Yield a DBAPI cursor inside one write transaction (the ingestion hot path).
@@ -133,7 +148,7 @@ class Database:
             assert self._write_lock is not None
             with self._write_lock:
                 if self._writer is None:
-                    self._writer = self.engine.raw_connection()
+                    self._writer = self._open_writer()
                 cursor = self._writer.cursor()
                 cursor.execute("BEGIN IMMEDIATE")
                 try:

@@ -8,6 +8,7 @@ one-point write, which matters at tens of thousands of writes per second.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from mltrail.store.sql.tables import (
     ParamRow,
     RunRow,
     TagRow,
+    ValueKind,
 )
 
 __all__ = ["Ingest"]
@@ -129,31 +131,27 @@ class Ingest:
         Points without a model or dataset are written by a statement that leaves those columns
         out: SQLite stores such rows about a third faster than rows bound with explicit NULLs.
         """
-        extras = any(m.model_id or m.dataset_name or m.dataset_digest for m in metrics)
+        extras = False
         latest: dict[str, tuple[int, int, float, int]] = {}
         rows: list[tuple[Any, ...]] = []
         append = rows.append
+        isfinite = math.isfinite
+        finite = ValueKind.FINITE
         for i, m in enumerate(metrics):
-            value, kind = encode_value(m.value)
-            if extras:
-                append(
-                    (
-                        run_id,
-                        m.key,
-                        m.step,
-                        m.timestamp,
-                        value,
-                        kind,
-                        m.model_id,
-                        m.dataset_name,
-                        m.dataset_digest,
-                    )
-                )
-            else:
-                append((run_id, m.key, m.step, m.timestamp, value, kind))
+            raw = m.value
+            # Non-zero finite values (nearly all of them) are stored as they are.
+            value, kind = (raw, finite) if raw and isfinite(raw) else encode_value(raw)
+            append((run_id, m.key, m.step, m.timestamp, value, kind))
+            if m.model_id or m.dataset_name or m.dataset_digest:
+                extras = True
             best = latest.get(m.key)
             if best is None or (m.step, m.timestamp, value) > best[:3]:
                 latest[m.key] = (m.step, m.timestamp, value, i)
+        if extras:
+            rows = [
+                (*row, m.model_id, m.dataset_name, m.dataset_digest)
+                for row, m in zip(rows, metrics, strict=True)
+            ]
         insert = self._insert_metric if extras else self._insert_metric_short
         columns = _METRIC_COLUMNS if extras else _METRIC_COLUMNS[:6]
         upsert = self._upsert_latest
