@@ -416,10 +416,10 @@ class TrackingService(LoggedModelOperations):
                     self._check_stage(run_id, ingest.run_stage(cursor, run_id))
                     if params:
                         self._insert_params(cursor, run_id, params)
-                    if metrics:
-                        ingest.append_metrics(cursor, run_id, metrics)
-                        if any(m.model_id for m in metrics):
-                            self._model_metrics(cursor, run_id, metrics)
+                    # append_metrics says whether any point names a model or dataset.
+                    extras = bool(metrics) and ingest.append_metrics(cursor, run_id, metrics)
+                    if extras and any(m.model_id for m in metrics):
+                        self._model_metrics(cursor, run_id, metrics)
                     if tags:
                         ingest.upsert_tags(cursor, run_id, tags)
                         if names:

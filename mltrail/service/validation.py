@@ -259,12 +259,23 @@ def validate_batch(
             f"and tags in total; got {total}. Split it into several calls."
         )
     checked: set[str] = set()
+    low, high = -(2**63), 2**63
     for metric in metrics:
         # Keys repeat within a batch (one per series); check each name once.
         if metric.key not in checked:
             validate_key("metric", metric.key)
             checked.add(metric.key)
-        _validate_metric_numbers(metric)
+        # The common well-typed point is checked inline; anything else gets the full check
+        # and its error message.
+        ts, step = metric.timestamp, metric.step
+        if not (
+            type(metric.value) is float
+            and type(ts) is int
+            and type(step) is int
+            and low <= ts < high
+            and low <= step < high
+        ):
+            _validate_metric_numbers(metric)
     seen: dict[str, str] = {}
     for param in params:
         validate_param(param)

@@ -125,11 +125,14 @@ class Ingest:
         row = cursor.fetchone()
         return None if row is None else str(row[0])
 
-    def append_metrics(self, cursor: Any, run_id: str, metrics: Sequence[Metric]) -> None:
+    def append_metrics(self, cursor: Any, run_id: str, metrics: Sequence[Metric]) -> bool:
         """Insert points (an identical point is stored once) and keep latest values current.
 
         Points without a model or dataset are written by a statement that leaves those columns
         out: SQLite stores such rows about a third faster than rows bound with explicit NULLs.
+
+        Returns:
+            Whether any point names a model or a dataset.
         """
         extras = False
         latest: dict[str, tuple[int, int, float, int]] = {}
@@ -167,9 +170,10 @@ class Ingest:
         if len(rows) == 1:
             cursor.execute(insert.sql, insert_rows[0])
             cursor.execute(upsert.sql, upsert_rows[0])
-            return
+            return extras
         cursor.executemany(insert.sql, insert_rows)
         cursor.executemany(upsert.sql, upsert_rows)
+        return extras
 
     def model_stage(self, cursor: Any, model_id: str) -> str | None:
         """Return a LoggedModel's lifecycle stage, or None if it does not exist."""
