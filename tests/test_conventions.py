@@ -70,6 +70,17 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_ruff_format_is_applied() -> None:
+    result = subprocess.run(
+        [_tool("ruff"), "format", "--check", "mltrail", "tests", "bench"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, "run `ruff format mltrail tests bench`:\n" + result.stdout
+
+
 def test_mypy_strict_is_clean() -> None:
     result = subprocess.run(
         [_tool("mypy"), "mltrail"], cwd=ROOT, capture_output=True, text=True, check=False
