@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mltrail.protocol import tracking as wire
@@ -21,6 +24,22 @@ _BULK_DEFAULT_RESULTS = 320
 HISTORY_PAGE_CAP = 100_000
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a long history is turned into wire dicts.
+
+    100,000 points make 100,000 dicts that form no cycles; with the collector on, their
+    allocation triggers collections that rescan the whole page and triple the time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @routes.bind(wire.GET_METRIC_HISTORY)
 def get_metric_history(req: wire.GetMetricHistory, services: Services) -> dict[str, Any]:
     # Bounded memory: a missing or larger page size is clamped to the cap, as MLflow clamps it.
@@ -29,7 +48,8 @@ def get_metric_history(req: wire.GetMetricHistory, services: Services) -> dict[s
         req.run_id, req.metric_key, max_results=size, page_token=req.page_token or None
     )
     # metric_to_wire leaves out unset fields itself, so the long list skips pruning.
-    metrics = Clean(metric_to_wire(m) for m in page)
+    with _collector_paused():
+        metrics = Clean(metric_to_wire(m) for m in page)
     return {"metrics": metrics, "next_page_token": page.token}
 
 
