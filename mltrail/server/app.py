@@ -23,7 +23,7 @@ from mltrail.server.errors import install_error_handlers
 from mltrail.server.openapi import build_openapi
 from mltrail.server.routes import ALL_TABLES
 from mltrail.server.routes.artifacts import install_proxy
-from mltrail.server.routing import make_handler
+from mltrail.server.routing import ExactPathRoutes, make_handler
 from mltrail.service.services import Services
 from mltrail.store.sql.migrations import ensure_schema
 
@@ -65,6 +65,8 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=None,
     )
     install_error_handlers(app)
+    exact = ExactPathRoutes()
+    app.router.routes.append(exact)
     for table in ALL_TABLES:
         for bound in table.bound:
             handler = make_handler(bound)
@@ -72,7 +74,11 @@ def create_app(settings: Settings) -> FastAPI:
             for path in (endpoint.api_path, endpoint.ajax_path):
                 # A plain Starlette route: the handler parses and validates the request itself,
                 # so FastAPI's per-request dependency solving would only add latency.
-                app.router.routes.append(Route(path, handler, methods=[endpoint.method]))
+                route = Route(path, handler, methods=[endpoint.method])
+                if route.param_convertors:
+                    app.router.routes.append(route)
+                else:
+                    exact.add(route)
 
     if settings.serve_artifacts:
         install_proxy(app)
