@@ -120,6 +120,10 @@ class Settings:
     sqlite_busy_timeout_ms: int = 60_000
     logging_level: str | None = None
     user: str | None = None
+    enable_system_metrics_logging: bool = False
+    system_metrics_sampling_interval: float = 10.0
+    system_metrics_samples_before_logging: int = 1
+    system_metrics_node_id: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -166,6 +170,10 @@ class Settings:
             sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", 60_000, mlflow_name=""),
             logging_level=_str("LOGGING_LEVEL"),
             user=os.environ.get("LOGNAME") or os.environ.get("USER") or os.environ.get("USERNAME"),
+            enable_system_metrics_logging=_bool("ENABLE_SYSTEM_METRICS_LOGGING", False),
+            system_metrics_sampling_interval=_float("SYSTEM_METRICS_SAMPLING_INTERVAL", 10.0),
+            system_metrics_samples_before_logging=_int("SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING", 1),
+            system_metrics_node_id=_str("SYSTEM_METRICS_NODE_ID"),
         )
 
     def with_changes(self, **changes: Any) -> Settings:

@@ -1,6 +1,7 @@
 """Client side of tracking: ``MlflowClient``, backends, the fluent API and asynchronous logging.
 
-``runs_to_dataframe`` (which needs pandas) is loaded on first access (PEP 562).
+``runs_to_dataframe`` (which needs pandas) and ``SystemMetricsMonitor`` (which needs psutil) are
+loaded on first access (PEP 562).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ __all__ = [
     "set_tracking_uri",
 ]
 
-_LAZY = {"runs_to_dataframe": "mltrail.tracking._frames"}
+_LAZY = {
+    "runs_to_dataframe": "mltrail.tracking._frames",
+    "SystemMetricsMonitor": "mltrail.tracking.system_metrics",
+}
 
 
 def __getattr__(name: str) -> Any:

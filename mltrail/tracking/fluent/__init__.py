@@ -60,6 +60,13 @@ from mltrail.tracking.fluent.runs import (
     search_runs,
     start_run,
 )
+from mltrail.tracking.fluent.system_metrics import (
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+    set_system_metrics_node_id,
+    set_system_metrics_samples_before_logging,
+    set_system_metrics_sampling_interval,
+)
 from mltrail.tracking.fluent.uris import (
     get_registry_uri,
     get_tracking_uri,
@@ -80,6 +87,8 @@ __all__ = [
     "delete_logged_model_tag",
     "delete_run",
     "delete_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
     "finalize_logged_model",
     "flush",
@@ -117,6 +126,9 @@ __all__ = [
     "set_experiment_tags",
     "set_logged_model_tags",
     "set_registry_uri",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

@@ -14,6 +14,7 @@ from mltrail.entities import LifecycleStage, Run, RunStatus, RunTag, SourceType,
 from mltrail.exceptions import ErrorCode, MlflowException
 from mltrail.tracking import context
 from mltrail.tracking.client import PARENT_RUN_ID_TAG, USER_TAG, MlflowClient, get_client
+from mltrail.tracking.fluent import system_metrics
 from mltrail.tracking.fluent.experiments import get_experiment_id, search_experiments
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class ActiveRun(Run):
 
 def _end(run_id: str, status: str) -> None:
     context.remove_run(run_id)
+    system_metrics.stop_monitor(run_id)
     get_client().set_terminated(run_id, status)
 
 
@@ -162,7 +164,10 @@ def start_run(
             it).
         tags: Tags of the run; values are converted with ``str``.
         description: Run description, stored in the ``mlflow.note.content`` tag.
-        log_system_metrics: Accepted for compatibility; system metrics are not sampled yet.
+        log_system_metrics: Sample CPU, memory, disk, network and GPU metrics into the run as
+            ``system/...`` metrics until it ends (needs the ``system-metrics`` extra). None
+            follows ``MLTRAIL_ENABLE_SYSTEM_METRICS_LOGGING`` (or
+            ``enable_system_metrics_logging()``).
 
     Returns:
         The run, usable as a context manager that ends it.
@@ -171,7 +176,6 @@ def start_run(
         MlflowException: A run is already active and ``nested`` is False; the run to resume or
             the parent is deleted; the description is also given as a tag.
     """
-    del log_system_metrics
     stack = context.active_runs()
     if stack and not nested:
         raise MlflowException(
@@ -202,6 +206,10 @@ def start_run(
         run = client.create_run(target, tags=new_tags, run_name=run_name)
     active = ActiveRun(run)
     context.push_run(active)
+    if log_system_metrics is None:
+        log_system_metrics = system_metrics.system_metrics_enabled()
+    if log_system_metrics:
+        system_metrics.start_monitor(run.info.run_id)
     return active
 
 
