@@ -285,6 +285,12 @@ class GetMetricHistoryBulkInterval(_Request):
     max_results: int | None = None
 
 
+class GetMetricHistoryBulk(_Request):
+    run_id: list[str]
+    metric_key: str
+    max_results: int | None = None
+
+
 class SearchDatasets(_Request):
     experiment_ids: list[IdStr] = Field(default_factory=list)
 
@@ -401,6 +407,17 @@ GET_METRIC_HISTORY = _e(
     RUN,
     "run_id",
 )
+# The UI's "history of one metric for many runs" (MLflow serves it on the ajax API only).
+GET_METRIC_HISTORY_BULK = _e(
+    "GetMetricHistoryBulk",
+    "GET",
+    "/mlflow/metrics/get-history-bulk",
+    GetMetricHistoryBulk,
+    MetricsResponse,
+    R,
+    RUN,
+    "run_id",
+)
 GET_METRIC_HISTORY_BULK_INTERVAL = _e(
     "GetMetricHistoryBulkInterval",
     "GET",
@@ -438,5 +455,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     LOG_MODEL,
     LOG_INPUTS,
     GET_METRIC_HISTORY,
+    GET_METRIC_HISTORY_BULK,
     GET_METRIC_HISTORY_BULK_INTERVAL,
 )

@@ -69,6 +69,10 @@ def _parse_experiment_id(experiment_id: object) -> int:
         ) from None
 
 
+_BULK_MAX_RUNS = 100
+_BULK_MAX_POINTS = 25_000
+
+
 class TrackingService(LoggedModelOperations):
     """Experiments, runs, params, metrics, tags and inputs stored in a SQL database.
 
@@ -499,6 +503,34 @@ class TrackingService(LoggedModelOperations):
         if max_results is not None and len(points) > max_results:
             return PagedList(points[:max_results], tokens.encode_page_token(offset + max_results))
         return PagedList(points, None)
+
+    def get_metric_history_bulk(
+        self, run_ids: Sequence[str], metric_key: str, max_results: int | None = None
+    ) -> list[Metric]:
+        """Return one metric's points for up to 100 runs (run ids in order, then time order).
+
+        Each run contributes at most ``max_results`` points (25,000 at most, the default).
+
+        Raises:
+            InvalidParameterValue: No run id, more than 100, or a bad ``max_results``.
+            ResourceDoesNotExist: A run does not exist.
+        """
+        if not run_ids:
+            raise InvalidParameterValue(
+                "GetMetricHistoryBulk request must specify at least one run_id."
+            )
+        if len(run_ids) > _BULK_MAX_RUNS:
+            raise InvalidParameterValue(
+                f"GetMetricHistoryBulk request cannot specify more than {_BULK_MAX_RUNS} "
+                f"run_ids. Received {len(run_ids)} run_ids."
+            )
+        size = _BULK_MAX_POINTS if max_results is None else min(max_results, _BULK_MAX_POINTS)
+        validation.validate_max_results(size, _BULK_MAX_POINTS)
+        out: list[Metric] = []
+        for run_id in sorted(set(run_ids)):
+            page = self.get_metric_history(run_id, metric_key, max_results=size)
+            out.extend(sorted(page, key=lambda m: (m.timestamp, m.step, m.value)))
+        return out
 
     def get_metric_history_bulk_interval(
         self,

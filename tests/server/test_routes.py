@@ -292,6 +292,38 @@ def test_metric_history_pages_and_bulk_interval(api: Api) -> None:
     assert all(len([p for p in points if p["run_id"] == r]) <= 10 for r in (run_a, run_b))
 
 
+def test_metric_history_bulk_serves_the_ui_chart_of_many_runs(api: Api) -> None:
+    run_a, run_b = sorted([_run(api, "0"), _run(api, "0")])
+    for offset, run_id in enumerate((run_b, run_a)):
+        points = [
+            {"key": "acc", "value": s / 10, "timestamp": 100 - s, "step": s + offset}
+            for s in range(5)
+        ]
+        api.call(wire.LOG_BATCH, {"run_id": run_id, "metrics": points})
+    resp = api.http.get(
+        "/ajax-api/2.0/mlflow/metrics/get-history-bulk",
+        params=[("run_id", run_b), ("run_id", run_a), ("metric_key", "acc"), ("max_results", "3")],
+    )
+    assert resp.status_code == 200, resp.text
+    got = resp.json()["metrics"]
+    # runs in id order, each run's points in time order, at most max_results per run
+    assert [p["run_id"] for p in got] == [run_a] * 3 + [run_b] * 3
+    times = [p["timestamp"] for p in got]
+    assert times[:3] == sorted(times[:3])
+    assert times[3:] == sorted(times[3:])
+    assert set(got[0]) == {"key", "value", "timestamp", "step", "run_id"}
+    none = api.http.get(
+        "/ajax-api/2.0/mlflow/metrics/get-history-bulk", params={"metric_key": "acc"}
+    )
+    assert none.status_code == 400
+    too_many = api.http.get(
+        "/api/2.0/mlflow/metrics/get-history-bulk",
+        params=[("run_id", f"{i:032x}") for i in range(101)] + [("metric_key", "acc")],
+    )
+    assert too_many.status_code == 400
+    assert "more than 100 run_ids" in too_many.json()["message"]
+
+
 def test_log_inputs_and_search_datasets(api: Api) -> None:
     exp_id = api.call(wire.CREATE_EXPERIMENT, {"name": "data"})["experiment_id"]
     run_id = _run(api, exp_id)

@@ -53,6 +53,15 @@ def get_metric_history(req: wire.GetMetricHistory, services: Services) -> dict[s
     return {"metrics": metrics, "next_page_token": page.token}
 
 
+@routes.bind(wire.GET_METRIC_HISTORY_BULK)
+def get_metric_history_bulk(req: wire.GetMetricHistoryBulk, services: Services) -> dict[str, Any]:
+    points = services.tracking.get_metric_history_bulk(
+        req.run_id, req.metric_key, max_results=req.max_results
+    )
+    with _collector_paused():
+        return {"metrics": Clean(metric_to_wire(m, with_run_id=True) for m in points)}
+
+
 @routes.bind(wire.GET_METRIC_HISTORY_BULK_INTERVAL)
 def get_metric_history_bulk_interval(
     req: wire.GetMetricHistoryBulkInterval, services: Services
