@@ -61,6 +61,7 @@ PUBLIC_NAMES = [
     "initialize_logged_model",
     "last_logged_model",
     "log_model_params",
+    "register_model",
     "search_logged_models",
     "set_active_model",
     "set_logged_model_tags",
