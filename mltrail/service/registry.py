@@ -350,6 +350,14 @@ class RegistryService:
             src = store.load_versions(session, [(pk, int(copied.group(2)))]) if pk else []
             if src:
                 storage = src[0].storage_location or src[0].source
+        if source.startswith("runs:/"):
+            source_run = source[len("runs:/") :].strip("/").partition("/")[0]
+            if run_id is not None and source_run != run_id:
+                raise InvalidParameterValue(
+                    f"Invalid model version source: '{source}': its run is not the run_id "
+                    f"'{run_id}' of the request. Pass matching values."
+                )
+            run_id = run_id or source_run
         if run_id is not None:
             validation.validate_run_id(run_id)
             if run_store.get_stage(session, run_id) is None:
@@ -378,6 +386,10 @@ class RegistryService:
         """
         if not isinstance(source, str) or not source:
             raise InvalidParameterValue("Missing value for required parameter 'source'.")
+        if ".." in source.replace("\\", "/").split("/"):
+            raise InvalidParameterValue(
+                f"Invalid model version source: '{source}': it must not contain '..' segments."
+            )
         tag_map = _tag_map(tags)
         with self._write() as session:
             pk = self._lock(session, name)

@@ -112,7 +112,11 @@ def test_version_links_run_and_logged_model(services: Services) -> None:
     assert mv.run_id == run.info.run_id
     assert reg.get_model_version_download_uri("m", "1") == model.artifact_location
     with pytest.raises(ResourceDoesNotExist, match="Run 'f"):
-        reg.create_model_version("m", "runs:/x/model", run_id="f" * 32)
+        reg.create_model_version("m", f"runs:/{'f' * 32}/model")
+    with pytest.raises(InvalidParameterValue, match="not the run_id"):
+        reg.create_model_version("m", "runs:/x/model", run_id=run.info.run_id)
+    with pytest.raises(InvalidParameterValue, match=r"'\.\.' segments"):
+        reg.create_model_version("m", "s3://b/../etc")
     with pytest.raises(ResourceDoesNotExist, match="Logged model"):
         reg.create_model_version("m", "models:/m-" + "0" * 32)
 

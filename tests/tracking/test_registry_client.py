@@ -124,6 +124,7 @@ def test_register_model_from_run_logged_model_and_registry(client: MlflowClient)
     from_run = mltrail.register_model(f"runs:/{run_id}/clf", name, tags={"from": "run"})
     assert (from_run.version, from_run.run_id) == ("1", run_id)
     assert from_run.model_id == logged.model_id
+    assert from_run.source == f"models:/{logged.model_id}"
     assert from_run.tags == {"from": "run"}
     from_model = mltrail.register_model(f"models:/{logged.model_id}", name)
     assert (from_model.version, from_model.model_id) == ("2", logged.model_id)

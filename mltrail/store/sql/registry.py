@@ -365,6 +365,11 @@ def _tag_exists(
     table: sa.Table, keys: Sequence[tuple[Any, Any]], c: Comparison
 ) -> sa.ColumnElement[bool]:
     where = [inner == outer for inner, outer in keys]
+    if c.op == "!=":
+        # A missing tag counts as different, as in MLflow (its client filters prompts out with
+        # ``tags.`mlflow.prompt.is_prompt` != 'true'``, which untagged models must pass).
+        where += [table.c.key == c.key, table.c.value == c.value]
+        return ~sa.exists(sa.select(sa.literal(1)).where(*where))
     where += [table.c.key == c.key, _compare(table.c.value, c.op, c.value)]
     return sa.exists(sa.select(sa.literal(1)).where(*where))
 

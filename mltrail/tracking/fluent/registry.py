@@ -34,18 +34,24 @@ def _logged_model_of_run(client: MlflowClient, run_id: str, path: str) -> str | 
 
 
 def _source_fields(client: MlflowClient, model_uri: str) -> dict[str, Any]:
-    """The run id and LoggedModel id a model URI implies."""
+    """The source, run id and LoggedModel id of a version registered from a model URI.
+
+    A ``runs:/<run_id>/<path>`` URI whose run logged a LoggedModel named ``<path>`` registers
+    that model (source ``models:/<model_id>``), as MLflow 3 does.
+    """
     if model_uri.startswith("runs:/"):
         run_id, path = model_uris.parse_runs_uri(model_uri)
-        return {"run_id": run_id, "model_id": _logged_model_of_run(client, run_id, path)}
+        model_id = _logged_model_of_run(client, run_id, path)
+        source = f"models:/{model_id}" if model_id else model_uri
+        return {"source": source, "run_id": run_id, "model_id": model_id}
     if model_uri.startswith("models:/"):
         parsed = model_uris.parse_model_uri(model_uri)
         if parsed.model_id is not None:
             model = client.get_logged_model(parsed.model_id)
-            return {"run_id": model.source_run_id, "model_id": model.model_id}
+            return {"source": model_uri, "run_id": model.source_run_id, "model_id": model.model_id}
         mv = model_uris.get_model_version_for_uri(parsed, client._registry)
-        return {"run_id": mv.run_id, "model_id": mv.model_id}
-    return {"run_id": None, "model_id": None}
+        return {"source": model_uri, "run_id": mv.run_id, "model_id": mv.model_id}
+    return {"source": model_uri, "run_id": None, "model_id": None}
 
 
 def register_model(
@@ -81,7 +87,7 @@ def register_model(
         logger.info("Registered model %r already exists; creating a new version of it.", name)
     fields = _source_fields(client, model_uri)
     version = client.create_model_version(
-        name, model_uri, run_id=fields["run_id"], tags=tags, model_id=fields["model_id"]
+        name, fields["source"], run_id=fields["run_id"], tags=tags, model_id=fields["model_id"]
     )
     logger.info("Created version %s of registered model %r.", version.version, name)
     return version
