@@ -544,10 +544,9 @@ class RegistryService:
         orders = grammar.parse_registry_order_by(order_by, for_versions=True)
         offset = tokens.decode_page_token(page_token) if page_token else 0
         with self.db.read() as session:
-            keys = store.search_version_keys(session, comparisons, orders, limit + 1, offset)
-            versions = store.load_versions(session, keys[:limit])
-        token = tokens.encode_page_token(offset + limit) if len(keys) > limit else None
-        return PagedList(versions, token)
+            versions = store.search_versions(session, comparisons, orders, limit + 1, offset)
+        token = tokens.encode_page_token(offset + limit) if len(versions) > limit else None
+        return PagedList(versions[:limit], token)
 
     def get_model_version_download_uri(self, name: str, version: str) -> str:
         """Return where a version's files are: its resolved location, else its source."""

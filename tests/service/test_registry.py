@@ -327,3 +327,19 @@ def test_concurrent_alias_moves_leave_one_winner_and_two_events(reg: RegistrySer
     assert events[1].old_value == events[0].new_value
     assert events[1].new_value == winner
     assert "delete_registered_model" not in _actions(reg, "m")
+
+
+def test_search_versions_carries_every_tag_and_alias_in_order(reg: RegistryService) -> None:
+    reg.create_registered_model("m")
+    for i in range(3):
+        reg.create_model_version("m", f"s3://b/{i}", tags={"a": str(i), "b": "x", "c": "y"})
+    reg.set_registered_model_alias("m", "one", "2")
+    reg.set_registered_model_alias("m", "two", "2")
+    found = reg.search_model_versions("tags.b = 'x'", order_by=["version_number ASC"])
+    assert [v.version for v in found] == ["1", "2", "3"]
+    assert found[1].aliases == ["one", "two"]
+    assert found[1].tags == {"a": "1", "b": "x", "c": "y"}
+    page = reg.search_model_versions("tags.c = 'y'", max_results=1, order_by=["version_number"])
+    assert [(v.version, v.aliases) for v in page] == [("1", [])]
+    with pytest.raises(InvalidParameterValue, match="Invalid order_by clause"):
+        reg.search_model_versions(order_by=["bogus DESC"])

@@ -39,7 +39,7 @@ __all__ = [
     "load_versions",
     "model_pk",
     "search_model_pks",
-    "search_version_keys",
+    "search_versions",
     "set_alias",
     "set_model_tags",
     "set_version_tags",
@@ -142,15 +142,51 @@ def load_models(session: Session, pks: Sequence[int]) -> list[RegisteredModel]:
 def _latest_per_stage(session: Session, pks: list[int]) -> dict[int, list[ModelVersion]]:
     v = _VERSIONS.c
     newest = (
-        sa.select(v.model_pk, v.current_stage, sa.func.max(v.version).label("version"))
+        sa.select(v.model_pk, sa.func.max(v.version).label("version"))
         .where(v.model_pk.in_(pks), v.deleted.is_(False))
         .group_by(v.model_pk, v.current_stage)
+        .subquery("newest")
     )
-    keys = [(int(r.model_pk), int(r.version)) for r in session.connection().execute(newest)]
+    page = (
+        sa.select(_VERSIONS, _MODELS.c.name.label("model_name"))
+        .join(_MODELS, _MODELS.c.id == v.model_pk)
+        .join(newest, sa.and_(newest.c.model_pk == v.model_pk, newest.c.version == v.version))
+        .subquery("page")
+    )
     out: dict[int, list[ModelVersion]] = defaultdict(list)
-    for (pk, _), mv in zip(sorted(keys), load_versions(session, sorted(keys)), strict=True):
+    for pk, mv in _load_page(session, page, [page.c.model_pk, page.c.version]):
         out[pk].append(mv)
     return out
+
+
+def _load_page(
+    session: Session, page: sa.Subquery, order: Sequence[Any]
+) -> list[tuple[int, ModelVersion]]:
+    """Versions of ``page`` (a subquery of version rows plus ``model_name``), in ``order``,
+    with their tags and aliases joined in the same statement."""
+    t, a = _VERSION_TAGS.c, _ALIASES.c
+    outer = (
+        sa.select(page, t.key.label("tag_key"), t.value.label("tag_value"), a.alias)
+        .select_from(
+            page.outerjoin(
+                _VERSION_TAGS, sa.and_(t.model_pk == page.c.model_pk, t.version == page.c.version)
+            ).outerjoin(
+                _ALIASES, sa.and_(a.model_pk == page.c.model_pk, a.version == page.c.version)
+            )
+        )
+        .order_by(*order, t.key, a.alias)
+    )
+    found: dict[VersionKey, ModelVersion] = {}
+    for r in session.connection().execute(outer):
+        key = (r.model_pk, r.version)
+        mv = found.get(key)
+        if mv is None:
+            mv = found[key] = _version_entity(r, r.model_name)
+        if r.tag_key is not None:
+            mv.tags[r.tag_key] = r.tag_value or ""
+        if r.alias is not None and r.alias not in mv.aliases:
+            mv.aliases.append(r.alias)
+    return [(int(pk), mv) for (pk, _), mv in found.items()]
 
 
 # ------------------------------------------------------------------ versions
@@ -208,43 +244,44 @@ def latest_versions(session: Session, pk: int, stages: Sequence[str] | None) -> 
     return found
 
 
+_CHUNK = 400  # version keys per IN list (two bound parameters each)
+
+
 def load_versions(session: Session, keys: Sequence[VersionKey]) -> list[ModelVersion]:
     """Load live versions with tags and aliases, in the order of ``keys``."""
-    wanted = list(keys)
+    wanted = list(dict.fromkeys(keys))
     if not wanted:
         return []
     conn = session.connection()
-    pks = sorted({pk for pk, _ in wanted})
-    v = _VERSIONS.c
-    stmt = (
-        sa.select(_VERSIONS, _MODELS.c.name)
-        .join(_MODELS, _MODELS.c.id == v.model_pk)
-        .where(v.model_pk.in_(pks), v.deleted.is_(False))
-    )
-    if len(pks) == 1:
-        stmt = stmt.where(v.version.in_([ver for _, ver in wanted]))
+    v, t, a = _VERSIONS.c, _VERSION_TAGS.c, _ALIASES.c
     found: dict[VersionKey, ModelVersion] = {}
-    wanted_set = set(wanted)
-    for r in conn.execute(stmt):
-        key = (int(r.model_pk), int(r.version))
-        if key in wanted_set:
-            found[key] = _version_entity(r)
-    t = _VERSION_TAGS.c
-    for row in conn.execute(sa.select(_VERSION_TAGS).where(t.model_pk.in_(pks))):
-        mv = found.get((int(row.model_pk), int(row.version)))
-        if mv is not None:
-            mv.tags[row.key] = row.value or ""
-    a = _ALIASES.c
-    for row in conn.execute(sa.select(_ALIASES).where(a.model_pk.in_(pks)).order_by(a.alias)):
-        mv = found.get((int(row.model_pk), int(row.version)))
-        if mv is not None:
-            mv.aliases.append(row.alias)
-    return [found[k] for k in wanted if k in found]
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = conn.execute(
+            sa.select(_VERSIONS, _MODELS.c.name)
+            .join(_MODELS, _MODELS.c.id == v.model_pk)
+            .where(sa.tuple_(v.model_pk, v.version).in_(chunk), v.deleted.is_(False))
+        )
+        for r in rows:
+            found[(int(r.model_pk), int(r.version))] = _version_entity(r)
+        tags = sa.select(_VERSION_TAGS).where(sa.tuple_(t.model_pk, t.version).in_(chunk))
+        for row in conn.execute(tags):
+            mv = found.get((int(row.model_pk), int(row.version)))
+            if mv is not None:
+                mv.tags[row.key] = row.value or ""
+        aliases = (
+            sa.select(_ALIASES).where(sa.tuple_(a.model_pk, a.version).in_(chunk)).order_by(a.alias)
+        )
+        for row in conn.execute(aliases):
+            mv = found.get((int(row.model_pk), int(row.version)))
+            if mv is not None:
+                mv.aliases.append(row.alias)
+    return [found[k] for k in keys if k in found]
 
 
-def _version_entity(r: Any) -> ModelVersion:
+def _version_entity(r: Any, name: str | None = None) -> ModelVersion:
     return ModelVersion(
-        name=r.name,
+        name=name if name is not None else r.name,
         version=str(r.version),
         creation_timestamp=r.creation_timestamp_ms,
         last_updated_timestamp=r.last_updated_timestamp_ms,
@@ -417,30 +454,58 @@ _VERSION_COLUMNS = {
 }
 
 
-def search_version_keys(
+def search_versions(
     session: Session,
     comparisons: Sequence[Comparison],
     orders: Sequence[Order],
     limit: int,
     offset: int,
-) -> list[VersionKey]:
-    """Keys of the live versions matching a search, in order, one page."""
+) -> list[ModelVersion]:
+    """The live versions matching a search, in order, one page, with tags and aliases.
+
+    One statement: the page of versions (filtered, ordered, limited) is a subquery that the
+    outer query joins to the version's tags and aliases, so no second round trip carries a
+    long list of keys back to the database.
+    """
     v = _VERSIONS.c
     stmt = (
-        sa.select(v.model_pk, v.version)
+        sa.select(_VERSIONS, _MODELS.c.name.label("model_name"))
         .join(_MODELS, _MODELS.c.id == v.model_pk)
         .where(v.deleted.is_(False))
     )
-    for c in comparisons:
-        if c.entity == "tag":
+    for i, c in enumerate(comparisons):
+        if c.entity == "tag" and c.op == "=":
+            # An equality on a tag joins the tag table (at most one row per version: the key is
+            # part of its primary key), so the planner can start from the index on the value
+            # instead of probing every version.
+            tag = _VERSION_TAGS.alias(f"tag_{i}")
+            stmt = stmt.join(
+                tag,
+                sa.and_(
+                    tag.c.model_pk == v.model_pk,
+                    tag.c.version == v.version,
+                    tag.c.key == c.key,
+                    tag.c.value == c.value,
+                ),
+            )
+        elif c.entity == "tag":
             keys = [(_VERSION_TAGS.c.model_pk, v.model_pk), (_VERSION_TAGS.c.version, v.version)]
             stmt = stmt.where(_tag_exists(_VERSION_TAGS, keys, c))
         else:
             value = int(c.value) if isinstance(c.value, float) else c.value
             stmt = stmt.where(_compare(_VERSION_COLUMNS[c.key], c.op, value))
     terms = [*_order_terms(orders, _VERSION_COLUMNS), _MODELS.c.name.asc(), v.version.desc()]
-    stmt = stmt.order_by(*terms).limit(limit).offset(offset)
-    return [(int(r[0]), int(r[1])) for r in session.connection().execute(stmt)]
+    page = stmt.order_by(*terms).limit(limit).offset(offset).subquery("page")
+    page_columns = {
+        field: page.c["model_name" if field == "name" else column.name]
+        for field, column in _VERSION_COLUMNS.items()
+    }
+    order = [
+        *_order_terms(orders, page_columns),
+        page.c.model_name.asc(),
+        page.c.version.desc(),
+    ]
+    return [mv for _, mv in _load_page(session, page, order)]
 
 
 # ------------------------------------------------------------------ audit log

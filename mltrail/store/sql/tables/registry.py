@@ -75,6 +75,15 @@ class ModelVersionRow(Base):
 class ModelVersionTagRow(Base):
     __tablename__ = "model_version_tags"
     __table_args__ = (
+        # Tag filters of search_model_versions start from the tags with the wanted value.
+        # PostgreSQL's B-tree cannot hold the longest values, so there it is a hash index;
+        # MySQL indexes a prefix.
+        sa.Index(
+            "ix_model_version_tags_value",
+            "value",
+            mysql_length={"value": 191},
+            postgresql_using="hash",
+        ),
         sa.ForeignKeyConstraint(
             ["model_pk", "version"],
             ["model_versions.model_pk", "model_versions.version"],

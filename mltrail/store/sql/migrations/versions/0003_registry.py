@@ -83,6 +83,13 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
     )
+    op.create_index(
+        "ix_model_version_tags_value",
+        "model_version_tags",
+        ["value"],
+        mysql_length={"value": 191},
+        postgresql_using="hash",
+    )
     op.create_table(
         "registered_model_aliases",
         sa.Column("model_pk", sa.Integer(), _model_fk(), primary_key=True),
@@ -118,6 +125,7 @@ def downgrade() -> None:
     op.drop_index("ix_registry_audit_events_model", "registry_audit_events")
     op.drop_table("registry_audit_events")
     op.drop_table("registered_model_aliases")
+    op.drop_index("ix_model_version_tags_value", "model_version_tags")
     op.drop_table("model_version_tags")
     op.drop_index("ix_model_versions_model_id", "model_versions")
     op.drop_index("ix_model_versions_run_id", "model_versions")
