@@ -54,6 +54,15 @@ class ModelUri:
     model_id: str | None = None
     path: str = ""
 
+    @property
+    def root(self) -> str:
+        """The URI of the model itself, without ``path``."""
+        if self.model_id is not None:
+            return f"models:/{self.model_id}"
+        if self.alias is not None:
+            return f"models:/{self.name}@{self.alias}"
+        return f"models:/{self.name}/{self.version or self.stage}"
+
 
 def _bad(uri: str, why: str) -> InvalidParameterValue:
     return InvalidParameterValue(

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 import mltrail
+from mltrail import artifacts
 from mltrail.entities import ModelVersion, RegisteredModel
 from mltrail.exceptions import InvalidParameterValue, MlflowException, ResourceDoesNotExist
 from mltrail.tracking import context
+from mltrail.tracking.artifacts import repository_for
 from mltrail.tracking.client import MlflowClient
 from mltrail.tracking.model_uris import ModelUri, parse_model_uri, resolve_model_uri
 
@@ -186,3 +188,17 @@ def test_parse_model_uri(uri: str, expected: ModelUri) -> None:
 def test_parse_model_uri_rejects_malformed(uri: str) -> None:
     with pytest.raises(InvalidParameterValue, match="Invalid model URI"):
         parse_model_uri(uri)
+
+
+def test_download_artifacts_by_registry_uri(client: MlflowClient, tmp_path: Path) -> None:
+    logged = client.create_logged_model("0", name="clf")
+    model_file = tmp_path / "MLmodel"
+    model_file.write_text("flavors: {}\n")
+    repository_for(logged.artifact_location, client.tracking_uri).log_artifact(str(model_file))
+    name = _name()
+    mltrail.register_model(f"models:/{logged.model_id}", name)
+    client.set_registered_model_alias(name, "champion", 1)
+    whole = artifacts.download_artifacts(f"models:/{name}@champion", dst_path=str(tmp_path / "a"))
+    assert (Path(whole) / "MLmodel").read_text() == "flavors: {}\n"
+    one = artifacts.download_artifacts(f"models:/{name}/1/MLmodel", dst_path=str(tmp_path / "b"))
+    assert Path(one).read_text() == "flavors: {}\n"
