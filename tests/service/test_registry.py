@@ -343,3 +343,28 @@ def test_search_versions_carries_every_tag_and_alias_in_order(reg: RegistryServi
     assert [(v.version, v.aliases) for v in page] == [("1", [])]
     with pytest.raises(InvalidParameterValue, match="Invalid order_by clause"):
         reg.search_model_versions(order_by=["bogus DESC"])
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        ("name != 'b'", [("a", "2"), ("a", "1")]),
+        ("source_path LIKE 's3://x/%'", [("a", "1"), ("b", "1")]),
+        ("tags.env != 'prod'", [("a", "2"), ("b", "1")]),
+        ("tags.env LIKE 'pr%'", [("a", "1")]),
+        ("tags.env ILIKE 'DE%'", [("b", "1")]),
+        ("name IN ('b')", [("b", "1")]),
+        ("name NOT IN ('b') AND version_number <= 1", [("a", "1")]),
+    ],
+    ids=["ne", "like", "tag-ne-includes-untagged", "tag-like", "tag-ilike", "in", "not-in"],
+)
+def test_search_model_versions_operators(
+    reg: RegistryService, filter_string: str, expected: list[tuple[str, str]]
+) -> None:
+    reg.create_registered_model("a")
+    reg.create_registered_model("b")
+    reg.create_model_version("a", "s3://x/1", tags={"env": "prod"})
+    reg.create_model_version("a", "gs://y/2")
+    reg.create_model_version("b", "s3://x/3", tags={"env": "dev"})
+    found = reg.search_model_versions(filter_string)
+    assert [(v.name, v.version) for v in found] == expected
