@@ -31,88 +31,23 @@ from mltrail.service import validation
 from mltrail.service.actor import current_actor
 from mltrail.store.sql import logged_models as logged_model_store
 from mltrail.store.sql import registry as store
+from mltrail.store.sql import registry_search as searches
 from mltrail.store.sql import runs as run_store
 from mltrail.store.sql.engine import Database
 
 __all__ = ["RegistryService"]
 
-MAX_NAME_LENGTH = 256
-MAX_ALIAS_LENGTH = 255
 MODELS_SEARCH_DEFAULT = 100
 MODELS_SEARCH_MAX = 1000
 VERSIONS_SEARCH_DEFAULT = 10_000
 VERSIONS_SEARCH_MAX = 200_000
 AUDIT_PAGE_DEFAULT = 1000
-_VERSION_ALIAS = re.compile(r"^v\d+$", re.IGNORECASE)
 _MODEL_ID_SOURCE = re.compile(r"^models:/(m-[0-9a-f]{32})/?$")
 _REGISTRY_SOURCE = re.compile(r"^models:/([^/@]+)/(\d+)/?$")
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _validate_name(name: object, field: str = "name") -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidParameterValue(f"Missing value for required parameter '{field}'.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidParameterValue(
-            f"Registered model name is {len(name)} characters long; the limit is "
-            f"{MAX_NAME_LENGTH}. Use a shorter name."
-        )
-    return name
-
-
-def _version_number(version: object) -> int:
-    try:
-        number = int(str(version))
-    except ValueError:
-        raise InvalidParameterValue(
-            f"Parameter 'version' must be an integer, got '{version}'."
-        ) from None
-    if number < 1:
-        raise InvalidParameterValue(f"Parameter 'version' must be at least 1, got '{version}'.")
-    return number
-
-
-def _validate_alias(alias: object) -> str:
-    if not isinstance(alias, str) or not alias:
-        raise InvalidParameterValue("Missing value for required parameter 'alias'.")
-    if len(alias) > MAX_ALIAS_LENGTH:
-        raise InvalidParameterValue(
-            f"Alias name is {len(alias)} characters long; the limit is {MAX_ALIAS_LENGTH}."
-        )
-    if alias.lower() == "latest":
-        raise InvalidParameterValue(
-            "'latest' alias name (case insensitive) is reserved: models:/<name>/latest already "
-            "means the newest version. Pick another alias."
-        )
-    if _VERSION_ALIAS.match(alias):
-        raise InvalidParameterValue(
-            f"Version alias name '{alias}' is reserved: it reads as a version number. Pick "
-            "another alias."
-        )
-    if "/" in alias or "@" in alias or ":" in alias:
-        raise InvalidParameterValue(
-            f"Invalid alias name {alias!r}: it must not contain '/', '@' or ':'."
-        )
-    return alias
-
-
-def _tag_map(tags: Mapping[str, str] | None) -> dict[str, str]:
-    out = {str(k): str(v) for k, v in (tags or {}).items()}
-    for key, value in out.items():
-        _validate_tag(key, value)
-    return out
-
-
-def _validate_tag(key: str, value: str) -> None:
-    validation.validate_key("tag", key)
-    if len(value) > validation.MAX_TAG_VAL_LENGTH:
-        raise InvalidParameterValue(
-            f"Tag {key!r} has a value of {len(value)} characters; the limit is "
-            f"{validation.MAX_TAG_VAL_LENGTH}."
-        )
 
 
 def _not_found(name: str) -> ResourceDoesNotExist:
@@ -140,13 +75,17 @@ class RegistryService:
             yield session
 
     def _lock(self, session: Session, name: str) -> int:
-        pk = store.model_pk(session, _validate_name(name), for_update=not self.db.is_sqlite)
+        pk = store.model_pk(
+            session,
+            validation.validate_registered_model_name(name),
+            for_update=not self.db.is_sqlite,
+        )
         if pk is None:
             raise _not_found(name)
         return pk
 
     def _pk(self, session: Session, name: str) -> int:
-        pk = store.model_pk(session, _validate_name(name))
+        pk = store.model_pk(session, validation.validate_registered_model_name(name))
         if pk is None:
             raise _not_found(name)
         return pk
@@ -203,8 +142,8 @@ class RegistryService:
             ResourceAlreadyExists: The name is taken.
             InvalidParameterValue: The name or a tag is invalid.
         """
-        _validate_name(name)
-        tag_map = _tag_map(tags)
+        validation.validate_registered_model_name(name)
+        tag_map = validation.registry_tags(tags)
         now = _now_ms()
         with self._write() as session:
             if store.model_pk(session, name) is not None:
@@ -243,7 +182,7 @@ class RegistryService:
             ResourceDoesNotExist: There is no model named ``name``.
             ResourceAlreadyExists: ``new_name`` is taken.
         """
-        _validate_name(new_name, "new_name")
+        validation.validate_registered_model_name(new_name, "new_name")
         with self._write() as session:
             pk = self._lock(session, name)
             if new_name != name and store.model_pk(session, new_name) is not None:
@@ -296,7 +235,7 @@ class RegistryService:
         orders = grammar.parse_registry_order_by(order_by, for_versions=False)
         offset = tokens.decode_page_token(page_token) if page_token else 0
         with self.db.read() as session:
-            pks = store.search_model_pks(session, comparisons, orders, limit + 1, offset)
+            pks = searches.search_model_pks(session, comparisons, orders, limit + 1, offset)
             models = store.load_models(session, pks[:limit])
         token = tokens.encode_page_token(offset + limit) if len(pks) > limit else None
         return PagedList(models, token)
@@ -311,7 +250,7 @@ class RegistryService:
 
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         """Set (or overwrite) a tag on a model."""
-        _validate_tag(key, str(value))
+        validation.validate_registry_tag(key, str(value))
         with self._write() as session:
             pk = self._lock(session, name)
             old = self._model(session, pk).tags.get(key)
@@ -390,7 +329,7 @@ class RegistryService:
             raise InvalidParameterValue(
                 f"Invalid model version source: '{source}': it must not contain '..' segments."
             )
-        tag_map = _tag_map(tags)
+        tag_map = validation.registry_tags(tags)
         with self._write() as session:
             pk = self._lock(session, name)
             fields = {"run_link": run_link, "description": description, "model_id": model_id}
@@ -437,7 +376,7 @@ class RegistryService:
     def _live_version(
         self, session: Session, name: str, version: str, lock: bool
     ) -> tuple[int, int]:
-        number = _version_number(version)
+        number = validation.parse_version_number(version)
         pk = self._lock(session, name) if lock else self._pk(session, name)
         if not store.version_exists(session, pk, number):
             raise _version_not_found(name, version)
@@ -449,7 +388,7 @@ class RegistryService:
         Raises:
             ResourceDoesNotExist: The model or version does not exist.
         """
-        number = _version_number(version)
+        number = validation.parse_version_number(version)
         with self.db.read() as session:
             return self._version(session, self._pk(session, name), name, number)
 
@@ -544,7 +483,7 @@ class RegistryService:
         orders = grammar.parse_registry_order_by(order_by, for_versions=True)
         offset = tokens.decode_page_token(page_token) if page_token else 0
         with self.db.read() as session:
-            versions = store.search_versions(session, comparisons, orders, limit + 1, offset)
+            versions = searches.search_versions(session, comparisons, orders, limit + 1, offset)
         token = tokens.encode_page_token(offset + limit) if len(versions) > limit else None
         return PagedList(versions[:limit], token)
 
@@ -555,7 +494,7 @@ class RegistryService:
 
     def set_model_version_tag(self, name: str, version: str, key: str, value: str) -> None:
         """Set (or overwrite) a tag on a version."""
-        _validate_tag(key, str(value))
+        validation.validate_registry_tag(key, str(value))
         with self._write() as session:
             pk, number = self._live_version(session, name, version, lock=True)
             old = self._version(session, pk, name, number).tags.get(key)
@@ -576,8 +515,8 @@ class RegistryService:
         The copy's source is ``models:/<src_name>/<src_version>``; it keeps the run, the
         LoggedModel, the tags and the description of the original.
         """
-        _validate_name(dst_name)
-        number = _version_number(src_version)
+        validation.validate_registered_model_name(dst_name)
+        number = validation.parse_version_number(src_version)
         with self._write() as session:
             src = self._version(session, self._pk(session, src_name), src_name, number)
             pk = store.model_pk(session, dst_name, for_update=not self.db.is_sqlite)
@@ -602,7 +541,7 @@ class RegistryService:
     # ------------------------------------------------------------------ aliases
     def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
         """Point an alias (``champion``) at a version, moving it if it points elsewhere."""
-        _validate_alias(alias)
+        validation.validate_model_alias(alias)
         with self._write() as session:
             pk, number = self._live_version(session, name, version, lock=True)
             old = store.alias_version(session, pk, alias)
