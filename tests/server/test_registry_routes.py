@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -202,3 +203,40 @@ def test_audit_route_lists_events_with_user_and_request_id(api: Api) -> None:
     assert (events[0]["user_id"], events[0]["request_id"]) == ("carol", "req-42")
     assert events[1]["new_value"] == "v"
     assert len(events[1]["request_id"]) == 32  # generated when the client sends none
+
+
+def test_two_clients_moving_one_alias_leave_one_winner_and_two_events(
+    module_server_url: str,
+) -> None:
+    name = _name()
+    setup = Api(module_server_url)
+    setup.call(wire.CREATE_REGISTERED_MODEL, {"name": name})
+    for source in ("s3://b/1", "s3://b/2"):
+        setup.call(wire.CREATE_MODEL_VERSION, {"name": name, "source": source})
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def point(version: str) -> None:
+        api = Api(module_server_url)
+        barrier.wait()
+        body = {"name": name, "alias": "champion", "version": version}
+        statuses.append(api.raw(wire.SET_REGISTERED_MODEL_ALIAS, body).status_code)
+        api.http.close()
+
+    threads = [threading.Thread(target=point, args=(v,), name=f"client-{v}") for v in "12"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200, 200]
+    winner = setup.call(wire.GET_MODEL_VERSION_BY_ALIAS, {"name": name, "alias": "champion"})
+    events = [
+        e
+        for e in setup.call(wire.LIST_AUDIT_EVENTS, {"model_name": name})["events"]
+        if e["action"] == "set_registered_model_alias"
+    ]
+    assert len(events) == 2
+    assert "old_value" not in events[0]
+    assert events[1]["old_value"] == events[0]["new_value"]
+    assert events[1]["new_value"] == winner["model_version"]["version"]
+    setup.http.close()
