@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from mltrail.entities.metric import Metric
 from mltrail.exceptions import InvalidParameterValue
 
 __all__ = [
@@ -97,6 +98,9 @@ class ModelVersion:
         run_link: A link to the run in another system.
         aliases: The aliases pointing at this version.
         model_id: The LoggedModel it was registered from, if any.
+        params: Accepted for MLflow's argument order (its LoggedModel's params); unused.
+        metrics: Accepted for MLflow's argument order (its LoggedModel's metrics); unused.
+        deployment_job_state: Accepted for MLflow's argument order; unused.
         storage_location: Resolved artifact location, when the source names a LoggedModel.
     """
 
@@ -115,6 +119,9 @@ class ModelVersion:
     run_link: str | None = None
     aliases: list[str] = field(default_factory=list)
     model_id: str | None = None
+    params: list[Any] | None = None
+    metrics: list[Metric] | None = None
+    deployment_job_state: Any = None
     storage_location: str | None = None
 
 
@@ -131,6 +138,7 @@ class RegisteredModel:
         tags: Tag key to value.
         aliases: Alias to version number.
         deployment_job_id: The deployment job that runs for new versions, if any.
+        deployment_job_state: Accepted for MLflow's argument order; unused.
         user_id: Who created it.
     """
 
@@ -142,6 +150,7 @@ class RegisteredModel:
     tags: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     deployment_job_id: str | None = None
+    deployment_job_state: Any = None
     user_id: str | None = None
 
 

@@ -88,7 +88,7 @@ def _version_from_row(r: Any, at: dict[str, int], name: str) -> ModelVersion:
         r[at["run_link"]],
         [],
         r[at["model_id"]],
-        r[at["storage_location"]],
+        storage_location=r[at["storage_location"]],
     )
 
 
