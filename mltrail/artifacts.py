@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from mltrail.entities import FileInfo
 from mltrail.exceptions import InvalidParameterValue
+from mltrail.tracking import artifacts as artifact_repos
+from mltrail.tracking import context, model_uris
 from mltrail.tracking.client import get_client
 
 __all__ = ["download_artifacts", "list_artifacts", "load_dict", "load_text"]
@@ -47,9 +49,29 @@ def download_artifacts(
     dst_path: str | None = None,
     tracking_uri: str | None = None,
 ) -> str:
-    """Download a run's artifact file or folder and return its local path."""
+    """Download an artifact file or folder and return its local path.
+
+    Args:
+        artifact_uri: ``runs:/<run_id>/<path>``, or a model URI (``models:/<name>/<version>``,
+            ``models:/<name>@<alias>``, ``models:/<name>/latest``, ``models:/<model_id>``,
+            optionally followed by a path inside the model).
+        run_id: A run, instead of ``artifact_uri``.
+        artifact_path: The path inside that run's artifacts.
+        dst_path: Local folder to download into; a new temporary one if None.
+        tracking_uri: Tracking (and registry) URI; the current one if None.
+    """
+    if artifact_uri is not None and artifact_uri.startswith("models:/"):
+        return _download_model(artifact_uri, dst_path, tracking_uri)
     rid, path = _resolve(artifact_uri, run_id, artifact_path)
     return get_client(tracking_uri).download_artifacts(rid, path, dst_path)
+
+
+def _download_model(model_uri: str, dst_path: str | None, tracking_uri: str | None) -> str:
+    parsed = model_uris.parse_model_uri(model_uri)
+    uri = context.resolve_tracking_uri(tracking_uri)
+    root = model_uris.resolve_model_uri(parsed.root, uri)
+    repo = artifact_repos.repository_for(root, uri)
+    return repo.download_artifacts(parsed.path, dst_path)
 
 
 def list_artifacts(

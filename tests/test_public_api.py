@@ -53,6 +53,7 @@ PUBLIC_NAMES = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_logged_models",
     "search_runs",

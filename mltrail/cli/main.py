@@ -8,6 +8,7 @@ import click
 
 from mltrail.cli.db import db
 from mltrail.cli.gc import gc
+from mltrail.cli.registry import registry
 from mltrail.cli.server import server
 from mltrail.cli.sync import sync
 
@@ -22,5 +23,6 @@ def cli() -> None:
 
 cli.add_command(db)
 cli.add_command(gc)
+cli.add_command(registry)
 cli.add_command(server)
 cli.add_command(sync)

@@ -1,4 +1,4 @@
-"""Plain data classes for experiments, runs, metrics, params, tags and datasets; no I/O."""
+"""Plain data classes for experiments, runs, metrics, params, tags, datasets and the registry."""
 
 from mltrail.entities.dataset import Dataset, DatasetInput, LoggedModelInput, RunInputs
 from mltrail.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
@@ -8,10 +8,21 @@ from mltrail.entities.logged_model import LoggedModel, LoggedModelStatus
 from mltrail.entities.metric import Metric
 from mltrail.entities.paging import PagedList
 from mltrail.entities.param import Param
+from mltrail.entities.registry import (
+    AuditEvent,
+    ModelVersion,
+    ModelVersionStage,
+    ModelVersionStatus,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+)
 from mltrail.entities.run import Run, RunData, RunInfo, RunOutputs
 from mltrail.entities.tag import ExperimentTag, InputTag, RunTag
 
 __all__ = [
+    "AuditEvent",
     "Dataset",
     "DatasetInput",
     "Experiment",
@@ -23,8 +34,15 @@ __all__ = [
     "LoggedModelInput",
     "LoggedModelStatus",
     "Metric",
+    "ModelVersion",
+    "ModelVersionStage",
+    "ModelVersionStatus",
+    "ModelVersionTag",
     "PagedList",
     "Param",
+    "RegisteredModel",
+    "RegisteredModelAlias",
+    "RegisteredModelTag",
     "Run",
     "RunData",
     "RunInfo",

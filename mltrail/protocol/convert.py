@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mltrail.entities import (
+    AuditEvent,
     Dataset,
     DatasetInput,
     Experiment,
@@ -15,7 +16,9 @@ from mltrail.entities import (
     LoggedModelInput,
     LoggedModelStatus,
     Metric,
+    ModelVersion,
     Param,
+    RegisteredModel,
     Run,
     RunData,
     RunInfo,
@@ -24,10 +27,13 @@ from mltrail.entities import (
     RunTag,
 )
 from mltrail.protocol import logged_models as lm_wire
+from mltrail.protocol import registry as reg_wire
 from mltrail.protocol import tracking as wire
 from mltrail.protocol.codec import wire_float
 
 __all__ = [
+    "audit_event_from_wire",
+    "audit_event_to_wire",
     "dataset_input_from_wire",
     "dataset_input_to_wire",
     "experiment_from_wire",
@@ -36,6 +42,10 @@ __all__ = [
     "logged_model_to_wire",
     "metric_from_wire",
     "metric_to_wire",
+    "model_version_from_wire",
+    "model_version_to_wire",
+    "registered_model_from_wire",
+    "registered_model_to_wire",
     "run_from_wire",
     "run_info_from_wire",
     "run_info_to_wire",
@@ -246,4 +256,110 @@ def logged_model_from_wire(w: lm_wire.WireLoggedModel) -> LoggedModel:
         tags={t.key: t.value or "" for t in info.tags},
         params={p.key: p.value or "" for p in w.data.params},
         metrics=[metric_from_wire(m) for m in w.data.metrics],
+    )
+
+
+# ------------------------------------------------------------------------------ model registry
+def model_version_to_wire(mv: ModelVersion) -> dict[str, Any]:
+    """A model version as MLflow's ``ModelVersion`` message."""
+    return {
+        "name": mv.name,
+        "version": mv.version,
+        "creation_timestamp": mv.creation_timestamp,
+        "last_updated_timestamp": mv.last_updated_timestamp,
+        "user_id": mv.user_id,
+        "current_stage": mv.current_stage,
+        # MLflow's server sends these two as empty strings when unset; its client reads them so.
+        "description": mv.description or "",
+        "source": mv.source,
+        "run_id": mv.run_id or "",
+        "status": mv.status,
+        "status_message": mv.status_message,
+        "tags": _key_values(mv.tags.items()),
+        "run_link": mv.run_link,
+        "aliases": list(mv.aliases),
+        "model_id": mv.model_id,
+    }
+
+
+def registered_model_to_wire(rm: RegisteredModel) -> dict[str, Any]:
+    """A registered model as MLflow's ``RegisteredModel`` message."""
+    return {
+        "name": rm.name,
+        "creation_timestamp": rm.creation_timestamp,
+        "last_updated_timestamp": rm.last_updated_timestamp,
+        "user_id": rm.user_id,
+        "description": rm.description,
+        "latest_versions": [model_version_to_wire(v) for v in rm.latest_versions],
+        "tags": _key_values(rm.tags.items()),
+        "aliases": [{"alias": a, "version": v} for a, v in rm.aliases.items()],
+        "deployment_job_id": rm.deployment_job_id,
+    }
+
+
+def model_version_from_wire(w: reg_wire.WireModelVersion) -> ModelVersion:
+    """Read a ``ModelVersion`` message."""
+    return ModelVersion(
+        name=w.name,
+        version=w.version,
+        creation_timestamp=w.creation_timestamp or 0,
+        last_updated_timestamp=w.last_updated_timestamp,
+        description=w.description or None,
+        user_id=w.user_id,
+        current_stage=w.current_stage or "None",
+        source=w.source,
+        run_id=w.run_id or None,
+        status=w.status or "READY",
+        status_message=w.status_message,
+        tags={t.key: t.value or "" for t in w.tags},
+        run_link=w.run_link,
+        aliases=list(w.aliases),
+        model_id=w.model_id,
+    )
+
+
+def registered_model_from_wire(w: reg_wire.WireRegisteredModel) -> RegisteredModel:
+    """Read a ``RegisteredModel`` message."""
+    return RegisteredModel(
+        name=w.name,
+        creation_timestamp=w.creation_timestamp,
+        last_updated_timestamp=w.last_updated_timestamp,
+        description=w.description,
+        latest_versions=[model_version_from_wire(v) for v in w.latest_versions],
+        tags={t.key: t.value or "" for t in w.tags},
+        aliases={a.alias: a.version for a in w.aliases},
+        deployment_job_id=w.deployment_job_id,
+        user_id=w.user_id,
+    )
+
+
+def audit_event_to_wire(e: AuditEvent) -> dict[str, Any]:
+    """An audit event as the audit-events route returns it."""
+    return {
+        "event_id": e.event_id,
+        "timestamp": e.timestamp,
+        "user_id": e.user_id,
+        "action": e.action,
+        "model_name": e.model_name,
+        "version": e.version,
+        "key": e.key,
+        "old_value": e.old_value,
+        "new_value": e.new_value,
+        "request_id": e.request_id,
+    }
+
+
+def audit_event_from_wire(w: reg_wire.WireAuditEvent) -> AuditEvent:
+    """Read an audit event."""
+    return AuditEvent(
+        event_id=w.event_id,
+        timestamp=w.timestamp,
+        user_id=w.user_id,
+        action=w.action,
+        model_name=w.model_name,
+        version=w.version,
+        key=w.key,
+        old_value=w.old_value,
+        new_value=w.new_value,
+        request_id=w.request_id,
     )

@@ -23,6 +23,7 @@ class Resource:
 
     EXPERIMENT = "experiment"
     RUN = "run"
+    REGISTERED_MODEL = "registered_model"
 
 
 @dataclass(frozen=True, slots=True)

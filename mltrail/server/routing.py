@@ -8,6 +8,9 @@ are synchronous) and encodes the result by the codec's rules.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from mltrail.exceptions import ErrorCode, MlflowException
 from mltrail.protocol.codec import decode_body, decode_query, dumps, parse_request, prune
 from mltrail.protocol.endpoint import Endpoint
+from mltrail.service.actor import acting_as
 from mltrail.service.services import Services
 
 __all__ = ["Bound", "ExactPathRoutes", "RouteTable", "make_handler"]
@@ -63,6 +67,29 @@ class PayloadTooLarge(MlflowException):
 
 
 _JSON = "application/json"
+_REQUEST_ID = "x-request-id"
+
+
+def _basic_user(request: Request) -> str | None:
+    """The user name of a Basic ``Authorization`` header, recorded in audit events."""
+    header = request.headers.get("authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user = decoded.partition(":")[0]
+    return user or None
+
+
+def _run_as_caller(
+    request: Request, fn: RouteFn, req: Any, services: Services
+) -> dict[str, Any] | None:
+    request_id = request.headers.get(_REQUEST_ID) or uuid.uuid4().hex
+    with acting_as(_basic_user(request), request_id[:64]):
+        return fn(req, services)
 
 
 def make_handler(bound: Bound) -> Callable[[Request], Awaitable[Response]]:
@@ -70,6 +97,8 @@ def make_handler(bound: Bound) -> Callable[[Request], Awaitable[Response]]:
     endpoint, fn = bound.endpoint, bound.fn
     model = endpoint.request
     is_get = endpoint.method == "GET"
+    # Some clients send a DELETE's fields in the query string instead of a JSON body.
+    is_delete = endpoint.method == "DELETE"
 
     async def handler(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -84,10 +113,12 @@ def make_handler(bound: Bound) -> Callable[[Request], Awaitable[Response]]:
             if len(body) > limit:
                 raise PayloadTooLarge(f"Request body of {len(body)} bytes exceeds {limit} bytes.")
             data = decode_body(body)
+            if is_delete and not data and request.query_params:
+                data = decode_query(model, request.query_params.multi_items())
         if request.path_params:
             data.update(request.path_params)
         req = parse_request(model, data)
-        result = await run_in_threadpool(fn, req, services)
+        result = await run_in_threadpool(_run_as_caller, request, fn, req, services)
         return Response(dumps(prune(result or {})), media_type=_JSON)
 
     handler.__name__ = endpoint.name

@@ -6,19 +6,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from mltrail.entities import (
+    AuditEvent,
     DatasetInput,
     Experiment,
     LoggedModel,
     LoggedModelInput,
     Metric,
+    ModelVersion,
     PagedList,
     Param,
+    RegisteredModel,
     Run,
     RunInfo,
     RunTag,
 )
 
-__all__ = ["DatasetSummary", "ModelOrderSpec", "TrackingAPI"]
+__all__ = ["DatasetSummary", "ModelOrderSpec", "RegistryAPI", "TrackingAPI"]
 
 # A LoggedModel search order term as MLflow sends it:
 # ``{"field_name": ..., "ascending": ..., "dataset_name": ..., "dataset_digest": ...}``.
@@ -184,3 +187,105 @@ class TrackingAPI(Protocol):
         order_by: Sequence[ModelOrderSpec] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]: ...
+
+
+@runtime_checkable
+class RegistryAPI(Protocol):
+    """The model registry: registered models, versions, tags, aliases, stages, audit trail.
+
+    Every mutation is one transaction that also appends its audit event. Errors are
+    ``MlflowException`` subclasses with MLflow's error codes.
+    """
+
+    # Registered models
+    def create_registered_model(
+        self,
+        name: str,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
+        deployment_job_id: str | None = None,
+    ) -> RegisteredModel: ...
+
+    def get_registered_model(self, name: str) -> RegisteredModel: ...
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel: ...
+
+    def update_registered_model(
+        self, name: str, description: str | None = None, deployment_job_id: str | None = None
+    ) -> RegisteredModel: ...
+
+    def delete_registered_model(self, name: str) -> None: ...
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]: ...
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]: ...
+
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None: ...
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None: ...
+
+    # Model versions
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion: ...
+
+    def get_model_version(self, name: str, version: str) -> ModelVersion: ...
+
+    def update_model_version(
+        self, name: str, version: str, description: str | None = None
+    ) -> ModelVersion: ...
+
+    def delete_model_version(self, name: str, version: str) -> None: ...
+
+    def transition_model_version_stage(
+        self, name: str, version: str, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion: ...
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]: ...
+
+    def get_model_version_download_uri(self, name: str, version: str) -> str: ...
+
+    def set_model_version_tag(self, name: str, version: str, key: str, value: str) -> None: ...
+
+    def delete_model_version_tag(self, name: str, version: str, key: str) -> None: ...
+
+    def copy_model_version(
+        self, src_name: str, src_version: str, dst_name: str
+    ) -> ModelVersion: ...
+
+    # Aliases
+    def set_registered_model_alias(self, name: str, alias: str, version: str) -> None: ...
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None: ...
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
+
+    # Audit trail
+    def list_audit_events(
+        self,
+        model_name: str | None = None,
+        since: int | None = None,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[AuditEvent]: ...

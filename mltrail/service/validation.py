@@ -1,15 +1,16 @@
-"""Key, value, name and batch rules for tracking writes, in one place."""
+"""Key, value, name and batch rules for tracking and registry writes, in one place."""
 
 from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from mltrail.entities import Dataset, DatasetInput, Metric, Param, RunTag
 from mltrail.exceptions import InvalidParameterValue
 
 __all__ = [
+    "MAX_ALIAS_LENGTH",
     "MAX_ENTITIES_PER_BATCH",
     "MAX_ENTITY_KEY_LENGTH",
     "MAX_EXPERIMENT_NAME_LENGTH",
@@ -17,8 +18,11 @@ __all__ = [
     "MAX_METRICS_PER_BATCH",
     "MAX_PARAMS_TAGS_PER_BATCH",
     "MAX_PARAM_VAL_LENGTH",
+    "MAX_REGISTERED_MODEL_NAME_LENGTH",
     "MAX_RESULTS_LIMIT",
     "MAX_TAG_VAL_LENGTH",
+    "parse_version_number",
+    "registry_tags",
     "validate_batch",
     "validate_dataset_inputs",
     "validate_experiment_name",
@@ -26,7 +30,10 @@ __all__ = [
     "validate_key",
     "validate_max_results",
     "validate_metric",
+    "validate_model_alias",
     "validate_param",
+    "validate_registered_model_name",
+    "validate_registry_tag",
     "validate_run_id",
     "validate_run_name",
     "validate_tag",
@@ -48,6 +55,9 @@ MAX_DATASET_SOURCE_SIZE = 65535
 MAX_INPUT_TAG_KEY_SIZE = 255
 MAX_INPUT_TAG_VALUE_SIZE = 500
 
+MAX_REGISTERED_MODEL_NAME_LENGTH = 256
+MAX_ALIAS_LENGTH = 255
+_VERSION_ALIAS = re.compile(r"^v\d+$", re.IGNORECASE)
 _NAME_RE = re.compile(r"^[/\w.\- :]*$")
 _RUN_ID_RE = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
 _NAME_RULE = (
@@ -311,3 +321,88 @@ def validate_dataset_inputs(inputs: Sequence[DatasetInput]) -> None:
                 raise _fail(f"Input tag key {tag.key!r} must be 1 to 255 characters.")
             if tag.value is None or len(tag.value) > MAX_INPUT_TAG_VALUE_SIZE:
                 raise _fail(f"Input tag '{tag.key}' value must be at most 500 characters.")
+
+
+# ------------------------------------------------------------------ model registry
+def validate_registered_model_name(name: object, field: str = "name") -> str:
+    """Check a registered model name.
+
+    Raises:
+        InvalidParameterValue: It is missing or longer than 256 characters.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidParameterValue(f"Missing value for required parameter '{field}'.")
+    if len(name) > MAX_REGISTERED_MODEL_NAME_LENGTH:
+        raise InvalidParameterValue(
+            f"Registered model name is {len(name)} characters long; the limit is "
+            f"{MAX_REGISTERED_MODEL_NAME_LENGTH}. Use a shorter name."
+        )
+    return name
+
+
+def parse_version_number(version: object) -> int:
+    """Read a model version number (``"3"`` or ``3``).
+
+    Raises:
+        InvalidParameterValue: It is not a positive integer.
+    """
+    try:
+        number = int(str(version))
+    except ValueError:
+        raise InvalidParameterValue(
+            f"Parameter 'version' must be an integer, got '{version}'."
+        ) from None
+    if number < 1:
+        raise InvalidParameterValue(f"Parameter 'version' must be at least 1, got '{version}'.")
+    return number
+
+
+def validate_model_alias(alias: object) -> str:
+    """Check a registered model alias (``latest`` and ``v<digits>`` are reserved).
+
+    Raises:
+        InvalidParameterValue: It is missing, too long, reserved or has '/', '@' or ':'.
+    """
+    if not isinstance(alias, str) or not alias:
+        raise InvalidParameterValue("Missing value for required parameter 'alias'.")
+    if len(alias) > MAX_ALIAS_LENGTH:
+        raise InvalidParameterValue(
+            f"Alias name is {len(alias)} characters long; the limit is {MAX_ALIAS_LENGTH}."
+        )
+    if alias.lower() == "latest":
+        raise InvalidParameterValue(
+            "'latest' alias name (case insensitive) is reserved: models:/<name>/latest already "
+            "means the newest version. Pick another alias."
+        )
+    if _VERSION_ALIAS.match(alias):
+        raise InvalidParameterValue(
+            f"Version alias name '{alias}' is reserved: it reads as a version number. Pick "
+            "another alias."
+        )
+    if "/" in alias or "@" in alias or ":" in alias:
+        raise InvalidParameterValue(
+            f"Invalid alias name {alias!r}: it must not contain '/', '@' or ':'."
+        )
+    return alias
+
+
+def registry_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
+    """Return registry tags as strings, each checked by ``validate_registry_tag``."""
+    out = {str(k): str(v) for k, v in (tags or {}).items()}
+    for key, value in out.items():
+        validate_registry_tag(key, value)
+    return out
+
+
+def validate_registry_tag(key: str, value: str) -> None:
+    """Check a registered model or model version tag.
+
+    Raises:
+        InvalidParameterValue: The key is invalid or the value too long.
+    """
+    validate_key("tag", key)
+    if len(value) > MAX_TAG_VAL_LENGTH:
+        raise InvalidParameterValue(
+            f"Tag {key!r} has a value of {len(value)} characters; the limit is "
+            f"{MAX_TAG_VAL_LENGTH}."
+        )

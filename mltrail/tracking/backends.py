@@ -18,13 +18,15 @@ from typing import Any, Protocol, cast
 
 from mltrail.config import Settings, get_settings
 from mltrail.exceptions import ErrorCode, MlflowException
-from mltrail.service.api import TrackingAPI
+from mltrail.service.api import RegistryAPI, TrackingAPI
 
 __all__ = [
     "BACKENDS_GROUP",
+    "REGISTRY_BACKENDS_GROUP",
     "BackendFactory",
     "check_tracking_uri",
     "get_backend",
+    "get_registry_backend",
     "known_schemes",
     "redact_uri",
     "uri_scheme",
@@ -33,6 +35,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 BACKENDS_GROUP = "mltrail.tracking_backends"
+# Registry URI scheme -> factory ``(uri, settings) -> RegistryAPI``: the same schemes, the
+# in-process registry service for databases and the REST backend for servers.
+REGISTRY_BACKENDS_GROUP = "mltrail.registry_backends"
 
 BackendFactory = Callable[[str, Settings], TrackingAPI]
 
@@ -65,6 +70,7 @@ class _Registry:
     """Entry points of one group, read lazily and loaded per key on first use."""
 
     def __init__(self, group: str) -> None:
+        self.group = group
         self._group = group
         self._lock = threading.Lock()
         self._entries: dict[str, _EntryPoint] | None = None
@@ -135,11 +141,14 @@ class _Registry:
 
 
 _registry = _Registry(BACKENDS_GROUP)
+_registry_factories = _Registry(REGISTRY_BACKENDS_GROUP)
 _lock = threading.Lock()
 _backends: dict[str, TrackingAPI] = {}
+_registry_backends: dict[str, RegistryAPI] = {}
 # Backends inherited from a parent process stay referenced, never closed: closing their pooled
 # connections in a forked child would end the parent's sessions on the shared sockets.
 _inherited: list[dict[str, TrackingAPI]] = []
+_inherited_registry: list[dict[str, RegistryAPI]] = []
 
 
 def redact_uri(uri: str) -> str:
@@ -198,17 +207,19 @@ def known_schemes() -> list[str]:
     return _registry.names()
 
 
-def _factory_for(uri: str) -> BackendFactory:
+def _factory_for(uri: str, registry: _Registry = _registry) -> BackendFactory:
     scheme = uri_scheme(uri)
-    factory = _registry.get(scheme)
+    factory = registry.get(scheme)
     if factory is None and "+" in scheme:
         # "postgresql+asyncpg" is still PostgreSQL: fall back to the dialect's base scheme.
-        factory = _registry.get(scheme.split("+", 1)[0])
+        factory = registry.get(scheme.split("+", 1)[0])
     if factory is None:
+        group = registry.group
+        kind = "registry" if registry is _registry_factories else "tracking"
         raise MlflowException(
-            f"No tracking backend for scheme '{scheme}' (tracking URI '{redact_uri(uri)}'). "
-            f"Known schemes: {', '.join(known_schemes()) or 'none'}. Install a plugin that "
-            f"registers '{scheme}' in the '{BACKENDS_GROUP}' entry-point group, or use one of "
+            f"No {kind} backend for scheme '{scheme}' (URI '{redact_uri(uri)}'). "
+            f"Known schemes: {', '.join(registry.names()) or 'none'}. Install a plugin that "
+            f"registers '{scheme}' in the '{group}' entry-point group, or use one of "
             "the known schemes.",
             ErrorCode.INVALID_PARAMETER_VALUE,
         )
@@ -236,13 +247,39 @@ def get_backend(uri: str) -> TrackingAPI:
     return backend
 
 
+def get_registry_backend(uri: str) -> RegistryAPI:
+    """Return this process's model registry backend for a registry URI, building it once.
+
+    Args:
+        uri: A resolved registry URI (see ``context.get_registry_uri``).
+
+    Raises:
+        MlflowException: The URI is a path, or no installed backend handles its scheme.
+    """
+    backend = _registry_backends.get(uri)
+    if backend is not None:
+        return backend
+    with _lock:
+        backend = _registry_backends.get(uri)
+        if backend is None:
+            factory = cast(
+                Callable[[str, Settings], RegistryAPI], _factory_for(uri, _registry_factories)
+            )
+            backend = factory(uri, get_settings())
+            _registry_backends[uri] = backend
+    return backend
+
+
 def _reset_after_fork() -> None:
-    global _backends, _lock
-    if _backends:
-        _inherited.append(_backends)
+    global _backends, _registry_backends, _lock
+    if _backends or _registry_backends:
+        _inherited.append({**_backends})
+        _inherited_registry.append(_registry_backends)
     _backends = {}
+    _registry_backends = {}
     _lock = threading.Lock()
     _registry.reset_lock()
+    _registry_factories.reset_lock()
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)

@@ -35,6 +35,7 @@ from mltrail.service.api import TrackingAPI
 from mltrail.tracking import backends, batching, context, git
 from mltrail.tracking import tags as tag_names
 from mltrail.tracking.batching import RunOperations
+from mltrail.tracking.registry_client import RegistryClient
 
 if TYPE_CHECKING:
     from mltrail.store.artifacts.base import ArtifactRepository
@@ -108,8 +109,8 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous if synchronous is not None else get_settings().async_logging
 
 
-class MlflowClient:
-    """Client of a tracking backend: experiments, runs and their data.
+class MlflowClient(RegistryClient):
+    """Client of a tracking backend: experiments, runs and their data, and the model registry.
 
     Args:
         tracking_uri: Where runs are kept: ``sqlite:///path.db``, a PostgreSQL or MySQL URI, or
@@ -123,20 +124,15 @@ class MlflowClient:
     """
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
-        self._tracking_uri = context.resolve_tracking_uri(tracking_uri)
-        backends.check_tracking_uri(self._tracking_uri)
-        self._explicit_registry_uri = registry_uri
+        resolved = context.resolve_tracking_uri(tracking_uri)
+        backends.check_tracking_uri(resolved)
+        super().__init__(resolved, registry_uri)
         self._artifact_roots: dict[str, str] = {}
 
     @property
     def tracking_uri(self) -> str:
         """The tracking URI this client talks to."""
         return self._tracking_uri
-
-    @property
-    def _registry_uri(self) -> str:
-        # Resolved on use, so set_registry_uri() also reaches clients created before it.
-        return context.get_registry_uri(self._explicit_registry_uri, self._tracking_uri)
 
     @property
     def _backend(self) -> TrackingAPI:

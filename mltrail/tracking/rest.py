@@ -54,6 +54,7 @@ from mltrail.protocol import tracking as wire
 from mltrail.protocol.endpoint import Endpoint
 from mltrail.service.api import DatasetSummary, TrackingAPI
 from mltrail.tracking.rest_models import LoggedModelCalls
+from mltrail.tracking.rest_registry import RegistryCalls
 
 __all__ = ["DatasetUsage", "RestBackend"]
 
@@ -207,8 +208,8 @@ def _fill_route(endpoint: Endpoint, route: str, request: dict[str, Any]) -> str:
     return _PATH_PARAM.sub(fill, route) if "{" in route else route
 
 
-class RestBackend(LoggedModelCalls):
-    """The tracking API of a remote MLflow-compatible server, over HTTP(S).
+class RestBackend(LoggedModelCalls, RegistryCalls):
+    """The tracking and registry API of a remote MLflow-compatible server, over HTTP(S).
 
     One ``httpx.Client`` per backend keeps connections alive between calls; it is created on
     first use, and again in a forked child, which never reuses its parent's sockets.

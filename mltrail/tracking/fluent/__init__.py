@@ -49,6 +49,7 @@ from mltrail.tracking.fluent.models import (
     set_active_model,
     set_logged_model_tags,
 )
+from mltrail.tracking.fluent.registry import register_model
 from mltrail.tracking.fluent.runs import (
     ActiveRun,
     active_run,
@@ -117,6 +118,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_logged_models",
     "search_runs",

@@ -65,5 +65,45 @@ def test_upgrade_from_previous_head_keeps_data(db_uri: str) -> None:
             ).scalar_one()
             assert name == "kept"
             assert sa.inspect(conn).has_table("logged_models")
+            assert sa.inspect(conn).has_table("registered_models")
+    finally:
+        db.dispose()
+
+
+def test_upgrade_from_logged_models_head_adds_registry(db_uri: str) -> None:
+    from alembic import command
+
+    db = Database(db_uri, Settings())
+    try:
+        with db.engine.connect() as conn:
+            command.upgrade(migrations._alembic_config(conn), "0002_logged_models")
+            conn.execute(
+                sa.text(
+                    "INSERT INTO experiments (experiment_id, name, artifact_location, "
+                    "lifecycle_stage, creation_time, last_update_time) "
+                    "VALUES (8, 'kept', '/tmp/kept', 'active', 1, 1)"
+                )
+            )
+            conn.commit()
+            assert migrations.current_revision(conn) == "0002_logged_models"
+        migrations.ensure_schema(db)
+        with db.engine.connect() as conn:
+            assert migrations.current_revision(conn) == "0003_registry"
+            inspector = sa.inspect(conn)
+            for table in (
+                "registered_models",
+                "registered_model_tags",
+                "model_versions",
+                "model_version_tags",
+                "registered_model_aliases",
+                "registry_audit_events",
+            ):
+                assert inspector.has_table(table), table
+            assert (
+                conn.execute(
+                    sa.text("SELECT name FROM experiments WHERE experiment_id = 8")
+                ).scalar_one()
+                == "kept"
+            )
     finally:
         db.dispose()

@@ -7,6 +7,14 @@ from mltrail.store.sql.tables.logged_models import (
     LoggedModelRow,
     LoggedModelTagRow,
 )
+from mltrail.store.sql.tables.registry import (
+    ModelVersionRow,
+    ModelVersionTagRow,
+    RegisteredModelAliasRow,
+    RegisteredModelRow,
+    RegisteredModelTagRow,
+    RegistryAuditEventRow,
+)
 from mltrail.store.sql.tables.tracking import (
     DatasetRow,
     ExperimentRow,
@@ -34,7 +42,13 @@ __all__ = [
     "LoggedModelRow",
     "LoggedModelTagRow",
     "MetricRow",
+    "ModelVersionRow",
+    "ModelVersionTagRow",
     "ParamRow",
+    "RegisteredModelAliasRow",
+    "RegisteredModelRow",
+    "RegisteredModelTagRow",
+    "RegistryAuditEventRow",
     "RunRow",
     "TagRow",
     "ValueKind",
