@@ -27,5 +27,6 @@ def test_every_endpoint_is_bound_exactly_once() -> None:
 def test_paths_are_unique_and_versioned() -> None:
     keys = [(e.method, e.api_path) for e in ENDPOINTS]
     assert len(keys) == len(set(keys))
-    assert all(e.api_path.startswith(("/api/2.0/mlflow/", "/api/3.0/mlflow/")) for e in ENDPOINTS)
+    prefixes = ("/api/2.0/mlflow/", "/api/3.0/mlflow/", "/api/2.0/mlflow-artifacts/")
+    assert all(e.api_path.startswith(prefixes) for e in ENDPOINTS)
     assert all(e.ajax_path == e.api_path.replace("/api/", "/ajax-api/", 1) for e in ENDPOINTS)

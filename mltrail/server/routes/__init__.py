@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from mltrail.server.routes import artifacts, experiments, logged_models, metrics, runs
+from mltrail.server.routes import (
+    artifacts,
+    experiments,
+    logged_models,
+    metrics,
+    multipart,
+    runs,
+)
 from mltrail.server.routing import RouteTable
 
-__all__ = ["ALL_TABLES"]
+__all__ = ["ALL_TABLES", "ARTIFACT_TABLES"]
 
 ALL_TABLES: tuple[RouteTable, ...] = (
     experiments.routes,
@@ -13,4 +20,8 @@ ALL_TABLES: tuple[RouteTable, ...] = (
     metrics.routes,
     artifacts.routes,
     logged_models.routes,
+    multipart.routes,
 )
+
+# What an --artifacts-only server serves.
+ARTIFACT_TABLES: tuple[RouteTable, ...] = (multipart.routes,)

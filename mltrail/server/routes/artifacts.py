@@ -115,8 +115,14 @@ async def _receive(request: Request, repo: ArtifactRepository, path: str) -> Non
         await run_in_threadpool(repo.write_stream, rel, chunks)
 
 
-def install_proxy(app: FastAPI) -> None:
-    """Add the streaming proxy routes under ``/api/2.0`` and ``/ajax-api/2.0``."""
+def install_proxy(app: FastAPI, with_run_routes: bool = True) -> None:
+    """Add the streaming proxy routes under ``/api/2.0`` and ``/ajax-api/2.0``.
+
+    Args:
+        app: The server app.
+        with_run_routes: Also add ``/get-artifact``, which reads runs from the tracking store
+            (left out of an ``--artifacts-only`` server, which has none).
+    """
     router = APIRouter()
 
     async def list_dir(request: Request) -> Response:
@@ -161,8 +167,9 @@ def install_proxy(app: FastAPI) -> None:
         router.add_api_route(f"{base}{PROXY}/{{path:path}}", download, methods=["GET"])
         router.add_api_route(f"{base}{PROXY}/{{path:path}}", upload, methods=["PUT"])
         router.add_api_route(f"{base}{PROXY}/{{path:path}}", delete, methods=["DELETE"])
-    router.add_api_route("/get-artifact", get_artifact, methods=["GET"])
-    router.add_api_route("/ajax-api/2.0/mlflow/get-artifact", get_artifact, methods=["GET"])
+    if with_run_routes:
+        router.add_api_route("/get-artifact", get_artifact, methods=["GET"])
+        router.add_api_route("/ajax-api/2.0/mlflow/get-artifact", get_artifact, methods=["GET"])
     app.include_router(router)
 
 

@@ -28,7 +28,11 @@ from mltrail.store.artifacts.paths import safe_relative
 __all__ = ["PROXY_PREFIX", "HttpArtifactRepository"]
 
 PROXY_PREFIX = "/api/2.0/mlflow-artifacts/artifacts"
+_MPU_PREFIX = "/api/2.0/mlflow-artifacts/mpu"
 _PARALLEL_FILES = 8
+_PARALLEL_PARTS = 8
+# The server answers this when its destination cannot take multipart uploads.
+_UNSUPPORTED = "Multipart upload is not supported"
 
 
 def _join(*parts: str) -> str:
@@ -83,6 +87,7 @@ class HttpArtifactRepository:
         self._settings = settings or get_settings()
         server, self._root = _split(artifact_uri, tracking_uri)
         self._base = server + PROXY_PREFIX
+        self._mpu = server + _MPU_PREFIX
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
 
@@ -145,9 +150,66 @@ class HttpArtifactRepository:
         source = Path(local_file)
         if not source.is_file():
             raise InvalidParameterValue(f"No file to log at {local_file!r}")
-        dest = _join(safe_relative(artifact_path), source.name)
+        folder = safe_relative(artifact_path)
+        dest = _join(folder, source.name)
+        s = self._settings
+        if (
+            s.enable_proxy_multipart_upload
+            and source.stat().st_size >= s.multipart_upload_minimum_file_size
+            and self._multipart_upload(source, folder)
+        ):
+            return
         with open(source, "rb") as fh:
             self._put(dest, iter(lambda: fh.read(CHUNK_BYTES), b""))
+
+    def _mpu_call(self, action: str, folder: str, body: dict[str, Any]) -> httpx.Response:
+        url = f"{self._mpu}/{action}/{quote(_join(self._root, folder))}"
+        return self._http().post(url, json=body)
+
+    def _multipart_upload(self, source: Path, folder: str) -> bool:
+        """Send a large file in parallel parts straight to the store; False if unsupported."""
+        chunk = max(1, self._settings.multipart_upload_chunk_size)
+        size = source.stat().st_size
+        num_parts = max(1, -(-size // chunk))
+        created = self._mpu_call("create", folder, {"path": str(source), "num_parts": num_parts})
+        if created.status_code == 501 and _UNSUPPORTED in created.text:
+            return False
+        self._check(created, f"Starting a multipart upload of {source.name}")
+        body = created.json()
+        upload_id: str = body.get("upload_id", "")
+        credentials: list[dict[str, Any]] = body.get("credentials", [])
+        common = {"path": str(source), "upload_id": upload_id}
+        try:
+            parts = self._send_parts(source, credentials, chunk)
+            done = self._mpu_call("complete", folder, {**common, "parts": parts})
+            self._check(done, f"Completing the multipart upload of {source.name}")
+        except BaseException:
+            self._mpu_call("abort", folder, common)
+            raise
+        return True
+
+    def _send_parts(
+        self, source: Path, credentials: list[dict[str, Any]], chunk: int
+    ) -> list[dict[str, Any]]:
+        # Presigned URLs carry their own signature: no tracking-server credentials go with them.
+        verify = not self._settings.s3_ignore_tls
+        timeout = httpx.Timeout(self._settings.http_request_timeout)
+        with httpx.Client(timeout=timeout, verify=verify) as store:
+
+            def send(cred: dict[str, Any]) -> dict[str, Any]:
+                number = int(cred["part_number"])
+                with open(source, "rb") as fh:
+                    fh.seek((number - 1) * chunk)
+                    data = fh.read(chunk)
+                response = store.put(cred["url"], content=data, headers=cred.get("headers") or {})
+                self._check(response, f"Uploading part {number} of {source.name}")
+                etag = response.headers.get("ETag", "")
+                return {"part_number": number, "etag": etag, "url": cred["url"]}
+
+            with ThreadPoolExecutor(
+                min(_PARALLEL_PARTS, max(1, len(credentials))), thread_name_prefix="mltrail-mpu"
+            ) as pool:
+                return list(pool.map(send, credentials))
 
     def _put(self, dest: str, chunks: Iterable[bytes]) -> None:
         response = self._http().put(
@@ -255,6 +317,8 @@ class HttpArtifactRepository:
             for item in items:
                 fn(item)
             return
-        with ThreadPoolExecutor(min(_PARALLEL_FILES, len(items))) as pool:
+        with ThreadPoolExecutor(
+            min(_PARALLEL_FILES, len(items)), thread_name_prefix="mltrail-artifacts"
+        ) as pool:
             for _ in pool.map(fn, items):
                 pass
