@@ -35,6 +35,7 @@ from mltrail.service.api import TrackingAPI
 from mltrail.tracking import backends, batching, context, git
 from mltrail.tracking import tags as tag_names
 from mltrail.tracking.batching import RunOperations
+from mltrail.tracking.media import MediaLogging
 
 if TYPE_CHECKING:
     from mltrail.store.artifacts.base import ArtifactRepository
@@ -108,7 +109,7 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous if synchronous is not None else get_settings().async_logging
 
 
-class MlflowClient:
+class MlflowClient(MediaLogging):
     """Client of a tracking backend: experiments, runs and their data.
 
     Args:

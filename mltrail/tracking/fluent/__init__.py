@@ -8,6 +8,9 @@ from mltrail.tracking.fluent.artifacts import (
     log_artifact,
     log_artifacts,
     log_dict,
+    log_figure,
+    log_image,
+    log_table,
     log_text,
 )
 from mltrail.tracking.fluent.experiments import (
@@ -100,6 +103,8 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_figure",
+    "log_image",
     "log_input",
     "log_inputs",
     "log_metric",
@@ -107,6 +112,7 @@ __all__ = [
     "log_model_params",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "search_experiments",
     "search_logged_models",
