@@ -12,7 +12,7 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -24,7 +24,7 @@ from mltrail.entities import FileInfo
 from mltrail.exceptions import ErrorCode, MlflowException
 from mltrail.protocol import artifacts as wire
 from mltrail.protocol.codec import dumps, prune
-from mltrail.server.routing import RouteTable
+from mltrail.server.routing import PayloadTooLarge, RouteTable
 from mltrail.service.services import Services
 from mltrail.store.artifacts.base import CHUNK_BYTES, ArtifactRepository
 from mltrail.store.artifacts.local import LocalArtifactRepository
@@ -88,7 +88,28 @@ def _send_file(repo: ArtifactRepository, path: str) -> Response:
     return StreamingResponse(iterate_in_threadpool(chunks()), media_type=media, headers=headers)
 
 
-async def _receive(request: Request, repo: ArtifactRepository, path: str) -> None:
+def _too_large(size: int | str, limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The artifact upload of {size} bytes exceeds this server's limit of {limit} bytes "
+        "(MLTRAIL_MAX_ARTIFACT_BYTES). Raise the limit on the server, or split the file."
+    )
+
+
+async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The request body, refused (413) once it passes ``limit`` bytes (0: no limit)."""
+    declared = request.headers.get("content-length")
+    if limit and declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(declared, limit)
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if limit and seen > limit:
+            raise _too_large(f"more than {limit}", limit)
+        if chunk:
+            yield chunk
+
+
+async def _receive(request: Request, repo: ArtifactRepository, path: str, limit: int) -> None:
     rel = safe_relative(path)
     if not rel:
         raise MlflowException(
@@ -98,9 +119,8 @@ async def _receive(request: Request, repo: ArtifactRepository, path: str) -> Non
         opened = repo.open_write(rel)
         out = await run_in_threadpool(opened.__enter__)
         try:
-            async for chunk in request.stream():
-                if chunk:
-                    await run_in_threadpool(out.write, chunk)
+            async for chunk in _limited(request, limit):
+                await run_in_threadpool(out.write, chunk)
         except BaseException as exc:
             await run_in_threadpool(opened.__exit__, type(exc), exc, exc.__traceback__)
             raise
@@ -108,7 +128,7 @@ async def _receive(request: Request, repo: ArtifactRepository, path: str) -> Non
         return
     # Other stores take a stream of chunks: spool to disk first so memory stays flat.
     with tempfile.TemporaryFile() as spool:
-        async for chunk in request.stream():
+        async for chunk in _limited(request, limit):
             await run_in_threadpool(spool.write, chunk)
         await run_in_threadpool(spool.seek, 0)
         chunks = iter(lambda: spool.read(CHUNK_BYTES), b"")
@@ -138,7 +158,8 @@ def install_proxy(app: FastAPI, with_run_routes: bool = True) -> None:
 
     async def upload(path: str, request: Request) -> Response:
         services: Services = request.app.state.services
-        await _receive(request, services.artifacts.destination, path)
+        limit = services.settings.max_artifact_bytes
+        await _receive(request, services.artifacts.destination, path, limit)
         return _json({})
 
     async def delete(path: str, request: Request) -> Response:

@@ -100,7 +100,7 @@ class LocalArtifactRepository:
         dst_root = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="mltrail-dl-"))
         dst = dst_root / safe_relative(artifact_path) if artifact_path else dst_root
         if source.is_dir():
-            shutil.copytree(source, dst, dirs_exist_ok=True)
+            shutil.copytree(source, dst, dirs_exist_ok=True, ignore=self._links_out)
         else:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dst)
@@ -127,6 +127,17 @@ class LocalArtifactRepository:
         if not rel:
             raise InvalidParameterValue("An artifact file needs a path.")
         return self._write_atomic(self._target(rel), chunks)
+
+    def _links_out(self, folder: str, names: list[str]) -> set[str]:
+        """The entries of ``folder`` that are symlinks leading out of the root (never copied)."""
+        out = set()
+        for name in names:
+            path = Path(folder) / name
+            if path.is_symlink():
+                real = Path(os.path.realpath(path))
+                if real != self.root and self.root not in real.parents:
+                    out.add(name)
+        return out
 
     @contextmanager
     def open_write(self, artifact_path: str) -> Iterator[BinaryIO]:
