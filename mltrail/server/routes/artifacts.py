@@ -15,10 +15,11 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.routing import Route
 
 from mltrail.entities import FileInfo
 from mltrail.exceptions import ErrorCode, MlflowException
@@ -33,6 +34,8 @@ from mltrail.store.artifacts.paths import safe_relative
 __all__ = ["PROXY", "install_proxy", "routes"]
 
 PROXY = "/mlflow-artifacts/artifacts"
+# Bodies and files up to this size move in one piece (one thread-pool call, one write).
+_SMALL_BYTES = 256 * 1024
 routes = RouteTable()
 
 # Types a browser shows without running anything; everything else is sent as bytes.
@@ -78,6 +81,11 @@ def _send_file(repo: ArtifactRepository, path: str) -> Response:
     media, headers = _headers(path)
     if isinstance(repo, LocalArtifactRepository):
         target = repo.local_file(path)  # checked inside the root, symlinks resolved
+        with open(target, "rb") as fh:
+            head = fh.read(_SMALL_BYTES + 1)
+        if len(head) <= _SMALL_BYTES:
+            # A small file is sent in one piece: no second trip through the thread pool.
+            return Response(head, media_type=media, headers=headers)
         return FileResponse(target, media_type=media, headers=headers)
     handle = repo.open_read(path)
 
@@ -115,6 +123,12 @@ async def _receive(request: Request, repo: ArtifactRepository, path: str, limit:
         raise MlflowException(
             "An artifact upload needs a file path.", ErrorCode.INVALID_PARAMETER_VALUE
         )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) <= _SMALL_BYTES:
+        # A small body is read whole and written in one thread-pool call.
+        body = b"".join([chunk async for chunk in _limited(request, limit)])
+        await run_in_threadpool(repo.write_stream, rel, [body])
+        return
     if isinstance(repo, LocalArtifactRepository):
         opened = repo.open_write(rel)
         out = await run_in_threadpool(opened.__enter__)
@@ -143,7 +157,8 @@ def install_proxy(app: FastAPI, with_run_routes: bool = True) -> None:
         with_run_routes: Also add ``/get-artifact``, which reads runs from the tracking store
             (left out of an ``--artifacts-only`` server, which has none).
     """
-    router = APIRouter()
+    # Plain Starlette routes: FastAPI's per-request dependency solving would only add latency.
+    routes_: list[Route] = []
 
     async def list_dir(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -151,18 +166,21 @@ def install_proxy(app: FastAPI, with_run_routes: bool = True) -> None:
         infos = await run_in_threadpool(services.artifacts.destination.list_artifacts, path)
         return _json({"files": _file_infos(infos, basenames=True)})
 
-    async def download(path: str, request: Request) -> Response:
+    async def download(request: Request) -> Response:
+        path: str = request.path_params["path"]
         services: Services = request.app.state.services
         rel = safe_relative(path)
         return await run_in_threadpool(_send_file, services.artifacts.destination, rel)
 
-    async def upload(path: str, request: Request) -> Response:
+    async def upload(request: Request) -> Response:
+        path: str = request.path_params["path"]
         services: Services = request.app.state.services
         limit = services.settings.max_artifact_bytes
         await _receive(request, services.artifacts.destination, path, limit)
         return _json({})
 
-    async def delete(path: str, request: Request) -> Response:
+    async def delete(request: Request) -> Response:
+        path: str = request.path_params["path"]
         services: Services = request.app.state.services
         rel = safe_relative(path)
         await run_in_threadpool(services.artifacts.destination.delete_artifacts, rel)
@@ -184,14 +202,14 @@ def install_proxy(app: FastAPI, with_run_routes: bool = True) -> None:
         return await run_in_threadpool(_send_file, repo, full)
 
     for base in ("/api/2.0", "/ajax-api/2.0"):
-        router.add_api_route(f"{base}{PROXY}", list_dir, methods=["GET"])
-        router.add_api_route(f"{base}{PROXY}/{{path:path}}", download, methods=["GET"])
-        router.add_api_route(f"{base}{PROXY}/{{path:path}}", upload, methods=["PUT"])
-        router.add_api_route(f"{base}{PROXY}/{{path:path}}", delete, methods=["DELETE"])
+        routes_.append(Route(f"{base}{PROXY}", list_dir, methods=["GET"]))
+        routes_.append(Route(f"{base}{PROXY}/{{path:path}}", download, methods=["GET"]))
+        routes_.append(Route(f"{base}{PROXY}/{{path:path}}", upload, methods=["PUT"]))
+        routes_.append(Route(f"{base}{PROXY}/{{path:path}}", delete, methods=["DELETE"]))
     if with_run_routes:
-        router.add_api_route("/get-artifact", get_artifact, methods=["GET"])
-        router.add_api_route("/ajax-api/2.0/mlflow/get-artifact", get_artifact, methods=["GET"])
-    app.include_router(router)
+        routes_.append(Route("/get-artifact", get_artifact, methods=["GET"]))
+        routes_.append(Route("/ajax-api/2.0/mlflow/get-artifact", get_artifact, methods=["GET"]))
+    app.router.routes.extend(routes_)
 
 
 @routes.bind(wire.LIST_ARTIFACTS)

@@ -158,9 +158,10 @@ class LocalArtifactRepository:
     def _prepare(self, target: Path) -> Path:
         if target.is_dir():
             raise InvalidParameterValue(f"{target.name!r} is a directory in the artifact root.")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # The folder was created inside the root; check again that no symlink led it outside.
-        resolve_inside(self.root, target.relative_to(self.root).as_posix())
+        if not target.parent.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # The folder was created inside the root; check again that no symlink led it out.
+            resolve_inside(self.root, target.relative_to(self.root).as_posix())
         return target
 
     def _write_atomic(self, target: Path, chunks: Iterable[bytes]) -> int:
