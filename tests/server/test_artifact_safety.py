@@ -146,3 +146,20 @@ def test_symlink_out_is_not_listed_into_through_the_proxy(limited: tuple[str, Pa
     assert httpx.get(f"{url}{PROXY}", params={"path": "lnk/out"}).status_code == 400
     assert httpx.delete(f"{url}{PROXY}/lnk/out").status_code == 400
     assert (outside / "k.txt").exists()
+
+
+@pytest.mark.parametrize("name", ["..", "../../evil", "."], ids=["dotdot", "dotdot-path", "dot"])
+def test_client_refuses_a_listing_that_steps_out(tmp_path: Path, name: str) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/artifacts"):
+            return httpx.Response(200, json={"files": [{"path": name, "is_dir": False}]})
+        return httpx.Response(200, content=b"evil")
+
+    repo = HttpArtifactRepository("http://server.invalid/api/2.0/mlflow-artifacts/artifacts/r")
+    repo._client = httpx.Client(transport=httpx.MockTransport(answer))
+    if name == "../../evil":  # only the base name of a listed path is used
+        assert [f.path for f in repo.list_artifacts()] == ["evil"]
+        return
+    with pytest.raises(InvalidParameterValue):
+        repo.download_artifacts("", str(tmp_path / "dl"))
+    assert not (tmp_path / "evil").exists()

@@ -31,6 +31,7 @@ PROXY_PREFIX = "/api/2.0/mlflow-artifacts/artifacts"
 _MPU_PREFIX = "/api/2.0/mlflow-artifacts/mpu"
 _PARALLEL_FILES = 8
 _PARALLEL_PARTS = 8
+_SMALL_FILE = 1024 * 1024
 # The server answers this when its destination cannot take multipart uploads.
 _UNSUPPORTED = "Multipart upload is not supported"
 
@@ -258,18 +259,27 @@ class HttpArtifactRepository:
         response = self._http().get(self._base, params={"path": _join(self._root, rel)})
         self._check(response, f"Listing {rel or 'the root'}")
         files: list[dict[str, Any]] = response.json().get("files", [])
-        return [
-            FileInfo(
-                _join(rel, posixpath.basename(f["path"])),
-                bool(f.get("is_dir", False)),
-                None if f.get("is_dir") else int(f.get("file_size", 0)),
-            )
-            for f in files
-        ]
+        # A listing names children only: a name that could step out of the folder is refused.
+        out: list[FileInfo] = []
+        for f in files:
+            name = posixpath.basename(f["path"])
+            if name in ("", ".", ".."):
+                raise InvalidParameterValue(f"The server listed an invalid name {f['path']!r}.")
+            is_dir = bool(f.get("is_dir", False))
+            size = None if is_dir else int(f.get("file_size", 0))
+            out.append(FileInfo(safe_relative(_join(rel, name)), is_dir, size))
+        return out
 
-    def _download_file(self, artifact_path: str, dst: Path) -> None:
-        dst.parent.mkdir(parents=True, exist_ok=True)
+    def _download_file(self, artifact_path: str, dst: Path, size: int | None = None) -> None:
         tmp = dst.with_name(f".{dst.name}.part")
+        if size is not None and size <= _SMALL_FILE:
+            # A small file (size known from the listing) comes in one response, written once.
+            response = self._http().get(self._url(artifact_path))
+            self._check(response, f"Downloading {artifact_path}")
+            tmp.write_bytes(response.content)
+            os.replace(tmp, dst)
+            return
+        dst.parent.mkdir(parents=True, exist_ok=True)
         with self._http().stream("GET", self._url(artifact_path)) as response:
             if response.status_code >= 400:
                 response.read()
@@ -279,13 +289,13 @@ class HttpArtifactRepository:
                     out.write(chunk)
         os.replace(tmp, dst)
 
-    def _walk(self, rel: str) -> list[str]:
-        files: list[str] = []
+    def _walk(self, rel: str) -> list[FileInfo]:
+        files: list[FileInfo] = []
         for info in self.list_artifacts(rel):
             if info.is_dir:
                 files += self._walk(info.path)
             else:
-                files.append(info.path)
+                files.append(info)
         return files
 
     def download_artifacts(self, artifact_path: str, dst_path: str | None = None) -> str:
@@ -299,7 +309,9 @@ class HttpArtifactRepository:
             self._download_file(rel, target)
             return str(target)
         files = self._walk(rel)
-        self._parallel(lambda f: self._download_file(f, dst_root / f), files)
+        for folder in {(dst_root / f.path).parent for f in files}:
+            folder.mkdir(parents=True, exist_ok=True)
+        self._parallel(lambda f: self._download_file(f.path, dst_root / f.path, f.file_size), files)
         local = dst_root / rel if rel else dst_root
         local.mkdir(parents=True, exist_ok=True)
         return str(local)
