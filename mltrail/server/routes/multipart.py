@@ -26,7 +26,7 @@ routes = RouteTable()
 
 
 def _destination(services: Services) -> MultipartUploadRepository:
-    if not services.settings.serve_artifacts:
+    if not (services.settings.serve_artifacts or services.settings.artifacts_only):
         raise MlflowException(
             "The artifact proxy is off (the server runs with --no-serve-artifacts); restart it "
             "with --serve-artifacts to upload through it.",
