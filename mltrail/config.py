@@ -98,6 +98,11 @@ class Settings:
     backend_store_uri: str | None = None
     artifacts_destination: str | None = None
     serve_artifacts: bool = True
+    artifacts_only: bool = False
+    max_artifact_bytes: int = 0
+    enable_proxy_multipart_upload: bool = False
+    multipart_upload_minimum_file_size: int = 500 * 1024 * 1024
+    multipart_upload_chunk_size: int = 10 * 1024 * 1024
     tracking_username: str | None = None
     tracking_password: str | None = None
     tracking_token: str | None = None
@@ -144,6 +149,13 @@ class Settings:
             backend_store_uri=_str("BACKEND_STORE_URI"),
             artifacts_destination=_str("ARTIFACTS_DESTINATION"),
             serve_artifacts=_bool("SERVE_ARTIFACTS", True),
+            artifacts_only=_bool("ARTIFACTS_ONLY", False),
+            max_artifact_bytes=_int("MAX_ARTIFACT_BYTES", 0, mlflow_name=""),
+            enable_proxy_multipart_upload=_bool("ENABLE_PROXY_MULTIPART_UPLOAD", False),
+            multipart_upload_minimum_file_size=_int(
+                "MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", 500 * 1024 * 1024
+            ),
+            multipart_upload_chunk_size=_int("MULTIPART_UPLOAD_CHUNK_SIZE", 10 * 1024 * 1024),
             tracking_username=_str("TRACKING_USERNAME"),
             tracking_password=_str("TRACKING_PASSWORD"),
             tracking_token=_str("TRACKING_TOKEN"),

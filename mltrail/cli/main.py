@@ -6,6 +6,7 @@ from importlib.metadata import version
 
 import click
 
+from mltrail.cli.artifacts import artifacts
 from mltrail.cli.db import db
 from mltrail.cli.gc import gc
 from mltrail.cli.registry import registry
@@ -21,6 +22,7 @@ def cli() -> None:
     """mltrail: track, register, trace and serve ML and GenAI work (MLflow-compatible)."""
 
 
+cli.add_command(artifacts)
 cli.add_command(db)
 cli.add_command(gc)
 cli.add_command(registry)

@@ -43,6 +43,13 @@ def _env_twins(name: str) -> list[str]:
     default=True,
     help="Proxy artifact uploads and downloads through the server (default on).",
 )
+@click.option(
+    "--artifacts-only",
+    envvar=_env_twins("ARTIFACTS_ONLY"),
+    is_flag=True,
+    default=False,
+    help="Serve only the artifact proxy (and /health): no tracking API, no backend store.",
+)
 @click.option("--host", "-h", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", "-p", default=5000, show_default=True, type=int, help="Port to bind.")
 @click.option(
@@ -59,6 +66,7 @@ def server(
     default_artifact_root: str | None,
     artifacts_destination: str | None,
     serve_artifacts: bool,
+    artifacts_only: bool,
     host: str,
     port: int,
     workers: int,
@@ -75,23 +83,26 @@ def server(
     from mltrail.store.sql.migrations import ensure_schema
 
     uri = backend_store_uri or DEFAULT_TRACKING_URI
-    # Migrate once here, under the database lock, before any worker starts.
-    db = Database(uri, Settings.from_env())
-    try:
-        ensure_schema(db)
-    except Exception as exc:
-        raise click.ClickException(f"Cannot open the backend store {uri!r}: {exc}") from exc
-    finally:
-        db.dispose()
+    if not artifacts_only:
+        # Migrate once here, under the database lock, before any worker starts.
+        db = Database(uri, Settings.from_env())
+        try:
+            ensure_schema(db)
+        except Exception as exc:
+            raise click.ClickException(f"Cannot open the backend store {uri!r}: {exc}") from exc
+        finally:
+            db.dispose()
     # Workers build their Settings from the environment, so pass the options through it.
     values = {
         "BACKEND_STORE_URI": uri,
         "DEFAULT_ARTIFACT_ROOT": default_artifact_root,
         "ARTIFACTS_DESTINATION": artifacts_destination,
         "SERVE_ARTIFACTS": "true" if serve_artifacts else "false",
+        "ARTIFACTS_ONLY": "true" if artifacts_only else "false",
     }
     export_to_environ(**values)
-    click.echo(f"mltrail server on http://{host}:{port} (backend {uri})", err=True)
+    what = "artifacts only" if artifacts_only else f"backend {uri}"
+    click.echo(f"mltrail server on http://{host}:{port} ({what})", err=True)
     uvicorn.run(
         "mltrail.server.app:app_factory",
         factory=True,

@@ -21,7 +21,7 @@ from mltrail.protocol.codec import dumps
 from mltrail.protocol.endpoints import ENDPOINTS
 from mltrail.server.errors import install_error_handlers
 from mltrail.server.openapi import build_openapi
-from mltrail.server.routes import ALL_TABLES
+from mltrail.server.routes import ALL_TABLES, ARTIFACT_TABLES
 from mltrail.server.routes.artifacts import install_proxy
 from mltrail.server.routing import ExactPathRoutes, make_handler
 from mltrail.service.services import Services
@@ -45,11 +45,15 @@ def server_artifact_root(settings: Settings) -> str:
 def create_app(settings: Settings) -> FastAPI:
     """Build the tracking server app for ``settings`` (nothing is opened until start-up)."""
 
+    artifacts_only = settings.artifacts_only
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        uri = settings.backend_store_uri or DEFAULT_TRACKING_URI
+        # An artifacts-only server has no tracking store: an unused in-memory database stands in.
+        uri = "sqlite://" if artifacts_only else settings.backend_store_uri or DEFAULT_TRACKING_URI
         services = Services(uri, server_artifact_root(settings), settings)
-        ensure_schema(services.db)
+        if not artifacts_only:
+            ensure_schema(services.db)
         app.state.services = services
         try:
             yield
@@ -67,21 +71,22 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     exact = ExactPathRoutes()
     app.router.routes.append(exact)
-    for table in ALL_TABLES:
+    for table in ARTIFACT_TABLES if artifacts_only else ALL_TABLES:
         for bound in table.bound:
             handler = make_handler(bound)
             endpoint = bound.endpoint
             for path in (endpoint.api_path, endpoint.ajax_path):
                 # A plain Starlette route: the handler parses and validates the request itself,
                 # so FastAPI's per-request dependency solving would only add latency.
-                route = Route(path, handler, methods=[endpoint.method])
+                route_path = path.replace("{artifact_path}", "{artifact_path:path}")
+                route = Route(route_path, handler, methods=[endpoint.method])
                 if route.param_convertors:
                     app.router.routes.append(route)
                 else:
                     exact.add(route)
 
-    if settings.serve_artifacts:
-        install_proxy(app)
+    if settings.serve_artifacts or artifacts_only:
+        install_proxy(app, with_run_routes=not artifacts_only)
 
     document = build_openapi(ENDPOINTS, version("mltrail"))
 

@@ -35,6 +35,7 @@ from mltrail.service.api import TrackingAPI
 from mltrail.tracking import backends, batching, context, git
 from mltrail.tracking import tags as tag_names
 from mltrail.tracking.batching import RunOperations
+from mltrail.tracking.media import MediaLogging
 from mltrail.tracking.registry_client import RegistryClient
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous if synchronous is not None else get_settings().async_logging
 
 
-class MlflowClient(RegistryClient):
+class MlflowClient(MediaLogging, RegistryClient):
     """Client of a tracking backend: experiments, runs and their data, and the model registry.
 
     Args:

@@ -28,6 +28,11 @@ def test_paths_are_unique_and_versioned() -> None:
     keys = [(e.method, e.api_path) for e in ENDPOINTS]
     assert len(keys) == len(set(keys))
     # /api/2.0/mltrail/ holds mltrail's own extensions (the registry audit trail).
-    prefixes = ("/api/2.0/mlflow/", "/api/3.0/mlflow/", "/api/2.0/mltrail/")
+    prefixes = (
+        "/api/2.0/mlflow/",
+        "/api/3.0/mlflow/",
+        "/api/2.0/mltrail/",
+        "/api/2.0/mlflow-artifacts/",
+    )
     assert all(e.api_path.startswith(prefixes) for e in ENDPOINTS)
     assert all(e.ajax_path == e.api_path.replace("/api/", "/ajax-api/", 1) for e in ENDPOINTS)

@@ -48,6 +48,10 @@ def test_schemathesis_finds_no_server_errors(module_server_url: str, tmp_path: P
         "20261125",
         "--workers",
         "1",
+        # A local destination answers the multipart routes with MLflow's 501 NOT_IMPLEMENTED,
+        # which clients read as "fall back to a plain upload"; it is not a server error.
+        "--exclude-path-regex",
+        "/mlflow-artifacts/mpu/",
     ]
     result = subprocess.run(
         cmd, capture_output=True, text=True, timeout=240, cwd=tmp_path, check=False

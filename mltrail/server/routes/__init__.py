@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from mltrail.server.routes import artifacts, experiments, logged_models, metrics, registry, runs
+from mltrail.server.routes import (
+    artifacts,
+    experiments,
+    logged_models,
+    metrics,
+    multipart,
+    registry,
+    runs,
+)
 from mltrail.server.routing import RouteTable
 
-__all__ = ["ALL_TABLES"]
+__all__ = ["ALL_TABLES", "ARTIFACT_TABLES"]
 
 ALL_TABLES: tuple[RouteTable, ...] = (
     experiments.routes,
@@ -14,4 +22,8 @@ ALL_TABLES: tuple[RouteTable, ...] = (
     artifacts.routes,
     logged_models.routes,
     registry.routes,
+    multipart.routes,
 )
+
+# What an --artifacts-only server serves.
+ARTIFACT_TABLES: tuple[RouteTable, ...] = (multipart.routes,)

@@ -12,19 +12,20 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.routing import Route
 
 from mltrail.entities import FileInfo
 from mltrail.exceptions import ErrorCode, MlflowException
 from mltrail.protocol import artifacts as wire
 from mltrail.protocol.codec import dumps, prune
-from mltrail.server.routing import RouteTable
+from mltrail.server.routing import PayloadTooLarge, RouteTable
 from mltrail.service.services import Services
 from mltrail.store.artifacts.base import CHUNK_BYTES, ArtifactRepository
 from mltrail.store.artifacts.local import LocalArtifactRepository
@@ -33,6 +34,8 @@ from mltrail.store.artifacts.paths import safe_relative
 __all__ = ["PROXY", "install_proxy", "routes"]
 
 PROXY = "/mlflow-artifacts/artifacts"
+# Bodies and files up to this size move in one piece (one thread-pool call, one write).
+_SMALL_BYTES = 256 * 1024
 routes = RouteTable()
 
 # Types a browser shows without running anything; everything else is sent as bytes.
@@ -78,6 +81,11 @@ def _send_file(repo: ArtifactRepository, path: str) -> Response:
     media, headers = _headers(path)
     if isinstance(repo, LocalArtifactRepository):
         target = repo.local_file(path)  # checked inside the root, symlinks resolved
+        with open(target, "rb") as fh:
+            head = fh.read(_SMALL_BYTES + 1)
+        if len(head) <= _SMALL_BYTES:
+            # A small file is sent in one piece: no second trip through the thread pool.
+            return Response(head, media_type=media, headers=headers)
         return FileResponse(target, media_type=media, headers=headers)
     handle = repo.open_read(path)
 
@@ -88,19 +96,45 @@ def _send_file(repo: ArtifactRepository, path: str) -> Response:
     return StreamingResponse(iterate_in_threadpool(chunks()), media_type=media, headers=headers)
 
 
-async def _receive(request: Request, repo: ArtifactRepository, path: str) -> None:
+def _too_large(size: int | str, limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The artifact upload of {size} bytes exceeds this server's limit of {limit} bytes "
+        "(MLTRAIL_MAX_ARTIFACT_BYTES). Raise the limit on the server, or split the file."
+    )
+
+
+async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The request body, refused (413) once it passes ``limit`` bytes (0: no limit)."""
+    declared = request.headers.get("content-length")
+    if limit and declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(declared, limit)
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if limit and seen > limit:
+            raise _too_large(f"more than {limit}", limit)
+        if chunk:
+            yield chunk
+
+
+async def _receive(request: Request, repo: ArtifactRepository, path: str, limit: int) -> None:
     rel = safe_relative(path)
     if not rel:
         raise MlflowException(
             "An artifact upload needs a file path.", ErrorCode.INVALID_PARAMETER_VALUE
         )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) <= _SMALL_BYTES:
+        # A small body is read whole and written in one thread-pool call.
+        body = b"".join([chunk async for chunk in _limited(request, limit)])
+        await run_in_threadpool(repo.write_stream, rel, [body])
+        return
     if isinstance(repo, LocalArtifactRepository):
         opened = repo.open_write(rel)
         out = await run_in_threadpool(opened.__enter__)
         try:
-            async for chunk in request.stream():
-                if chunk:
-                    await run_in_threadpool(out.write, chunk)
+            async for chunk in _limited(request, limit):
+                await run_in_threadpool(out.write, chunk)
         except BaseException as exc:
             await run_in_threadpool(opened.__exit__, type(exc), exc, exc.__traceback__)
             raise
@@ -108,16 +142,23 @@ async def _receive(request: Request, repo: ArtifactRepository, path: str) -> Non
         return
     # Other stores take a stream of chunks: spool to disk first so memory stays flat.
     with tempfile.TemporaryFile() as spool:
-        async for chunk in request.stream():
+        async for chunk in _limited(request, limit):
             await run_in_threadpool(spool.write, chunk)
         await run_in_threadpool(spool.seek, 0)
         chunks = iter(lambda: spool.read(CHUNK_BYTES), b"")
         await run_in_threadpool(repo.write_stream, rel, chunks)
 
 
-def install_proxy(app: FastAPI) -> None:
-    """Add the streaming proxy routes under ``/api/2.0`` and ``/ajax-api/2.0``."""
-    router = APIRouter()
+def install_proxy(app: FastAPI, with_run_routes: bool = True) -> None:
+    """Add the streaming proxy routes under ``/api/2.0`` and ``/ajax-api/2.0``.
+
+    Args:
+        app: The server app.
+        with_run_routes: Also add ``/get-artifact``, which reads runs from the tracking store
+            (left out of an ``--artifacts-only`` server, which has none).
+    """
+    # Plain Starlette routes: FastAPI's per-request dependency solving would only add latency.
+    routes_: list[Route] = []
 
     async def list_dir(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -125,17 +166,21 @@ def install_proxy(app: FastAPI) -> None:
         infos = await run_in_threadpool(services.artifacts.destination.list_artifacts, path)
         return _json({"files": _file_infos(infos, basenames=True)})
 
-    async def download(path: str, request: Request) -> Response:
+    async def download(request: Request) -> Response:
+        path: str = request.path_params["path"]
         services: Services = request.app.state.services
         rel = safe_relative(path)
         return await run_in_threadpool(_send_file, services.artifacts.destination, rel)
 
-    async def upload(path: str, request: Request) -> Response:
+    async def upload(request: Request) -> Response:
+        path: str = request.path_params["path"]
         services: Services = request.app.state.services
-        await _receive(request, services.artifacts.destination, path)
+        limit = services.settings.max_artifact_bytes
+        await _receive(request, services.artifacts.destination, path, limit)
         return _json({})
 
-    async def delete(path: str, request: Request) -> Response:
+    async def delete(request: Request) -> Response:
+        path: str = request.path_params["path"]
         services: Services = request.app.state.services
         rel = safe_relative(path)
         await run_in_threadpool(services.artifacts.destination.delete_artifacts, rel)
@@ -157,13 +202,14 @@ def install_proxy(app: FastAPI) -> None:
         return await run_in_threadpool(_send_file, repo, full)
 
     for base in ("/api/2.0", "/ajax-api/2.0"):
-        router.add_api_route(f"{base}{PROXY}", list_dir, methods=["GET"])
-        router.add_api_route(f"{base}{PROXY}/{{path:path}}", download, methods=["GET"])
-        router.add_api_route(f"{base}{PROXY}/{{path:path}}", upload, methods=["PUT"])
-        router.add_api_route(f"{base}{PROXY}/{{path:path}}", delete, methods=["DELETE"])
-    router.add_api_route("/get-artifact", get_artifact, methods=["GET"])
-    router.add_api_route("/ajax-api/2.0/mlflow/get-artifact", get_artifact, methods=["GET"])
-    app.include_router(router)
+        routes_.append(Route(f"{base}{PROXY}", list_dir, methods=["GET"]))
+        routes_.append(Route(f"{base}{PROXY}/{{path:path}}", download, methods=["GET"]))
+        routes_.append(Route(f"{base}{PROXY}/{{path:path}}", upload, methods=["PUT"]))
+        routes_.append(Route(f"{base}{PROXY}/{{path:path}}", delete, methods=["DELETE"]))
+    if with_run_routes:
+        routes_.append(Route("/get-artifact", get_artifact, methods=["GET"]))
+        routes_.append(Route("/ajax-api/2.0/mlflow/get-artifact", get_artifact, methods=["GET"]))
+    app.router.routes.extend(routes_)
 
 
 @routes.bind(wire.LIST_ARTIFACTS)

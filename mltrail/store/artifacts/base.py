@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from mltrail.entities import FileInfo
 
-__all__ = ["CHUNK_BYTES", "ArtifactRepository"]
+__all__ = [
+    "CHUNK_BYTES",
+    "ArtifactRepository",
+    "MultipartCredential",
+    "MultipartUpload",
+    "MultipartUploadRepository",
+    "UploadedPart",
+]
 
 # Streams move in chunks of this size: memory stays flat whatever the file size.
 CHUNK_BYTES = 1024 * 1024
@@ -48,4 +56,48 @@ class ArtifactRepository(Protocol):
 
     def write_stream(self, artifact_path: str, chunks: Iterable[bytes]) -> int:
         """Write a file from chunks, atomically (all or nothing); return bytes written."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartCredential:
+    """Where a client sends one part: a presigned URL and the headers to send with it."""
+
+    part_number: int
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartUpload:
+    """A started multipart upload: its id and one credential per part."""
+
+    upload_id: str
+    credentials: list[MultipartCredential]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedPart:
+    """A part the client has sent: its number and the ETag the store answered."""
+
+    part_number: int
+    etag: str
+
+
+@runtime_checkable
+class MultipartUploadRepository(Protocol):
+    """A store whose clients upload the parts of a large file directly (presigned URLs)."""
+
+    def create_multipart_upload(self, artifact_file: str, num_parts: int) -> MultipartUpload:
+        """Start an upload of ``artifact_file`` in ``num_parts`` parts."""
+        ...
+
+    def complete_multipart_upload(
+        self, artifact_file: str, upload_id: str, parts: Sequence[UploadedPart]
+    ) -> None:
+        """Assemble the uploaded parts into the file."""
+        ...
+
+    def abort_multipart_upload(self, artifact_file: str, upload_id: str) -> None:
+        """Drop an upload and the parts sent so far."""
         ...

@@ -28,7 +28,12 @@ from mltrail.store.artifacts.paths import safe_relative
 __all__ = ["PROXY_PREFIX", "HttpArtifactRepository"]
 
 PROXY_PREFIX = "/api/2.0/mlflow-artifacts/artifacts"
+_MPU_PREFIX = "/api/2.0/mlflow-artifacts/mpu"
 _PARALLEL_FILES = 8
+_PARALLEL_PARTS = 8
+_SMALL_FILE = 1024 * 1024
+# The server answers this when its destination cannot take multipart uploads.
+_UNSUPPORTED = "Multipart upload is not supported"
 
 
 def _join(*parts: str) -> str:
@@ -83,6 +88,7 @@ class HttpArtifactRepository:
         self._settings = settings or get_settings()
         server, self._root = _split(artifact_uri, tracking_uri)
         self._base = server + PROXY_PREFIX
+        self._mpu = server + _MPU_PREFIX
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
 
@@ -145,9 +151,66 @@ class HttpArtifactRepository:
         source = Path(local_file)
         if not source.is_file():
             raise InvalidParameterValue(f"No file to log at {local_file!r}")
-        dest = _join(safe_relative(artifact_path), source.name)
+        folder = safe_relative(artifact_path)
+        dest = _join(folder, source.name)
+        s = self._settings
+        if (
+            s.enable_proxy_multipart_upload
+            and source.stat().st_size >= s.multipart_upload_minimum_file_size
+            and self._multipart_upload(source, folder)
+        ):
+            return
         with open(source, "rb") as fh:
             self._put(dest, iter(lambda: fh.read(CHUNK_BYTES), b""))
+
+    def _mpu_call(self, action: str, folder: str, body: dict[str, Any]) -> httpx.Response:
+        url = f"{self._mpu}/{action}/{quote(_join(self._root, folder))}"
+        return self._http().post(url, json=body)
+
+    def _multipart_upload(self, source: Path, folder: str) -> bool:
+        """Send a large file in parallel parts straight to the store; False if unsupported."""
+        chunk = max(1, self._settings.multipart_upload_chunk_size)
+        size = source.stat().st_size
+        num_parts = max(1, -(-size // chunk))
+        created = self._mpu_call("create", folder, {"path": str(source), "num_parts": num_parts})
+        if created.status_code == 501 and _UNSUPPORTED in created.text:
+            return False
+        self._check(created, f"Starting a multipart upload of {source.name}")
+        body = created.json()
+        upload_id: str = body.get("upload_id", "")
+        credentials: list[dict[str, Any]] = body.get("credentials", [])
+        common = {"path": str(source), "upload_id": upload_id}
+        try:
+            parts = self._send_parts(source, credentials, chunk)
+            done = self._mpu_call("complete", folder, {**common, "parts": parts})
+            self._check(done, f"Completing the multipart upload of {source.name}")
+        except BaseException:
+            self._mpu_call("abort", folder, common)
+            raise
+        return True
+
+    def _send_parts(
+        self, source: Path, credentials: list[dict[str, Any]], chunk: int
+    ) -> list[dict[str, Any]]:
+        # Presigned URLs carry their own signature: no tracking-server credentials go with them.
+        verify = not self._settings.s3_ignore_tls
+        timeout = httpx.Timeout(self._settings.http_request_timeout)
+        with httpx.Client(timeout=timeout, verify=verify) as store:
+
+            def send(cred: dict[str, Any]) -> dict[str, Any]:
+                number = int(cred["part_number"])
+                with open(source, "rb") as fh:
+                    fh.seek((number - 1) * chunk)
+                    data = fh.read(chunk)
+                response = store.put(cred["url"], content=data, headers=cred.get("headers") or {})
+                self._check(response, f"Uploading part {number} of {source.name}")
+                etag = response.headers.get("ETag", "")
+                return {"part_number": number, "etag": etag, "url": cred["url"]}
+
+            with ThreadPoolExecutor(
+                min(_PARALLEL_PARTS, max(1, len(credentials))), thread_name_prefix="mltrail-mpu"
+            ) as pool:
+                return list(pool.map(send, credentials))
 
     def _put(self, dest: str, chunks: Iterable[bytes]) -> None:
         response = self._http().put(
@@ -196,18 +259,27 @@ class HttpArtifactRepository:
         response = self._http().get(self._base, params={"path": _join(self._root, rel)})
         self._check(response, f"Listing {rel or 'the root'}")
         files: list[dict[str, Any]] = response.json().get("files", [])
-        return [
-            FileInfo(
-                _join(rel, posixpath.basename(f["path"])),
-                bool(f.get("is_dir", False)),
-                None if f.get("is_dir") else int(f.get("file_size", 0)),
-            )
-            for f in files
-        ]
+        # A listing names children only: a name that could step out of the folder is refused.
+        out: list[FileInfo] = []
+        for f in files:
+            name = posixpath.basename(f["path"])
+            if name in ("", ".", ".."):
+                raise InvalidParameterValue(f"The server listed an invalid name {f['path']!r}.")
+            is_dir = bool(f.get("is_dir", False))
+            size = None if is_dir else int(f.get("file_size", 0))
+            out.append(FileInfo(safe_relative(_join(rel, name)), is_dir, size))
+        return out
 
-    def _download_file(self, artifact_path: str, dst: Path) -> None:
-        dst.parent.mkdir(parents=True, exist_ok=True)
+    def _download_file(self, artifact_path: str, dst: Path, size: int | None = None) -> None:
         tmp = dst.with_name(f".{dst.name}.part")
+        if size is not None and size <= _SMALL_FILE:
+            # A small file (size known from the listing) comes in one response, written once.
+            response = self._http().get(self._url(artifact_path))
+            self._check(response, f"Downloading {artifact_path}")
+            tmp.write_bytes(response.content)
+            os.replace(tmp, dst)
+            return
+        dst.parent.mkdir(parents=True, exist_ok=True)
         with self._http().stream("GET", self._url(artifact_path)) as response:
             if response.status_code >= 400:
                 response.read()
@@ -217,13 +289,13 @@ class HttpArtifactRepository:
                     out.write(chunk)
         os.replace(tmp, dst)
 
-    def _walk(self, rel: str) -> list[str]:
-        files: list[str] = []
+    def _walk(self, rel: str) -> list[FileInfo]:
+        files: list[FileInfo] = []
         for info in self.list_artifacts(rel):
             if info.is_dir:
                 files += self._walk(info.path)
             else:
-                files.append(info.path)
+                files.append(info)
         return files
 
     def download_artifacts(self, artifact_path: str, dst_path: str | None = None) -> str:
@@ -237,7 +309,9 @@ class HttpArtifactRepository:
             self._download_file(rel, target)
             return str(target)
         files = self._walk(rel)
-        self._parallel(lambda f: self._download_file(f, dst_root / f), files)
+        for folder in {(dst_root / f.path).parent for f in files}:
+            folder.mkdir(parents=True, exist_ok=True)
+        self._parallel(lambda f: self._download_file(f.path, dst_root / f.path, f.file_size), files)
         local = dst_root / rel if rel else dst_root
         local.mkdir(parents=True, exist_ok=True)
         return str(local)
@@ -255,6 +329,8 @@ class HttpArtifactRepository:
             for item in items:
                 fn(item)
             return
-        with ThreadPoolExecutor(min(_PARALLEL_FILES, len(items))) as pool:
+        with ThreadPoolExecutor(
+            min(_PARALLEL_FILES, len(items)), thread_name_prefix="mltrail-artifacts"
+        ) as pool:
             for _ in pool.map(fn, items):
                 pass

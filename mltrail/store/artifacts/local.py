@@ -100,7 +100,7 @@ class LocalArtifactRepository:
         dst_root = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="mltrail-dl-"))
         dst = dst_root / safe_relative(artifact_path) if artifact_path else dst_root
         if source.is_dir():
-            shutil.copytree(source, dst, dirs_exist_ok=True)
+            shutil.copytree(source, dst, dirs_exist_ok=True, ignore=self._links_out)
         else:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dst)
@@ -128,6 +128,17 @@ class LocalArtifactRepository:
             raise InvalidParameterValue("An artifact file needs a path.")
         return self._write_atomic(self._target(rel), chunks)
 
+    def _links_out(self, folder: str, names: list[str]) -> set[str]:
+        """The entries of ``folder`` that are symlinks leading out of the root (never copied)."""
+        out = set()
+        for name in names:
+            path = Path(folder) / name
+            if path.is_symlink():
+                real = Path(os.path.realpath(path))
+                if real != self.root and self.root not in real.parents:
+                    out.add(name)
+        return out
+
     @contextmanager
     def open_write(self, artifact_path: str) -> Iterator[BinaryIO]:
         """Open a file for writing; it appears (atomically) only if the block succeeds."""
@@ -147,9 +158,10 @@ class LocalArtifactRepository:
     def _prepare(self, target: Path) -> Path:
         if target.is_dir():
             raise InvalidParameterValue(f"{target.name!r} is a directory in the artifact root.")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # The folder was created inside the root; check again that no symlink led it outside.
-        resolve_inside(self.root, target.relative_to(self.root).as_posix())
+        if not target.parent.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # The folder was created inside the root; check again that no symlink led it out.
+            resolve_inside(self.root, target.relative_to(self.root).as_posix())
         return target
 
     def _write_atomic(self, target: Path, chunks: Iterable[bytes]) -> int:

@@ -65,6 +65,7 @@ def resolve_inside(root: Path, path: str | None) -> Path:
     rel = safe_relative(path)
     real_root = Path(os.path.realpath(root))
     target = Path(os.path.realpath(real_root / rel)) if rel else real_root
-    if target != real_root and real_root not in target.parents:
+    # A string prefix test: the same answer as scanning target.parents, at a fraction of the cost.
+    if target != real_root and not str(target).startswith(str(real_root).rstrip(os.sep) + os.sep):
         raise InvalidParameterValue(f"Invalid artifact path {path!r}: it leads outside the root.")
     return target

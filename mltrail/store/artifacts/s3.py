@@ -15,7 +15,7 @@ import os
 import posixpath
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -30,7 +30,12 @@ from mltrail.exceptions import (
     PermissionDenied,
     ResourceDoesNotExist,
 )
-from mltrail.store.artifacts.base import CHUNK_BYTES
+from mltrail.store.artifacts.base import (
+    CHUNK_BYTES,
+    MultipartCredential,
+    MultipartUpload,
+    UploadedPart,
+)
 from mltrail.store.artifacts.paths import safe_relative
 
 __all__ = [
@@ -48,6 +53,8 @@ MULTIPART_THRESHOLD = 64 * _MB
 MULTIPART_CHUNKSIZE = 16 * _MB
 MAX_CONCURRENCY = 8
 _DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
+_MAX_PARTS = 10_000  # S3's limit on the parts of one upload
+_PRESIGNED_SECONDS = 24 * 3600
 
 _BAD_CREDENTIALS = {
     "InvalidAccessKeyId",
@@ -447,3 +454,65 @@ class S3ArtifactRepository:
         with self._errors(f"Reading {rel}"):
             response = self._s3().get_object(Bucket=self.bucket, Key=self._key(rel))
         return io.BufferedReader(_BodyReader(response["Body"]), CHUNK_BYTES)
+
+    # ------------------------------------------------------------ multipart through clients
+    def _file_key(self, artifact_file: str) -> str:
+        rel = safe_relative(artifact_file)
+        if not rel:
+            raise InvalidParameterValue("A multipart upload needs a file path.")
+        return self._key(rel)
+
+    def create_multipart_upload(self, artifact_file: str, num_parts: int) -> MultipartUpload:
+        """Start a multipart upload and presign one ``upload_part`` URL per part.
+
+        Raises:
+            InvalidParameterValue: ``num_parts`` is not within 1 to 10,000, or the path is bad.
+        """
+        if not 1 <= num_parts <= _MAX_PARTS:
+            raise InvalidParameterValue(
+                f"num_parts must be between 1 and {_MAX_PARTS}, got {num_parts}; "
+                "use larger parts (MLTRAIL_MULTIPART_UPLOAD_CHUNK_SIZE)."
+            )
+        key = self._file_key(artifact_file)
+        client = self._s3()
+        with self._errors(f"Starting a multipart upload of {artifact_file}"):
+            upload_id: str = client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+            credentials = [
+                MultipartCredential(
+                    n,
+                    client.generate_presigned_url(
+                        "upload_part",
+                        Params={
+                            "Bucket": self.bucket,
+                            "Key": key,
+                            "UploadId": upload_id,
+                            "PartNumber": n,
+                        },
+                        ExpiresIn=_PRESIGNED_SECONDS,
+                    ),
+                )
+                for n in range(1, num_parts + 1)
+            ]
+        return MultipartUpload(upload_id, credentials)
+
+    def complete_multipart_upload(
+        self, artifact_file: str, upload_id: str, parts: Sequence[UploadedPart]
+    ) -> None:
+        """Assemble the parts (in part-number order) into the object."""
+        key = self._file_key(artifact_file)
+        ordered = sorted(parts, key=lambda p: p.part_number)
+        with self._errors(f"Completing the multipart upload of {artifact_file}"):
+            self._s3().complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": p.part_number, "ETag": p.etag} for p in ordered]
+                },
+            )
+
+    def abort_multipart_upload(self, artifact_file: str, upload_id: str) -> None:
+        """Abort the upload; the store drops the parts sent so far."""
+        key = self._file_key(artifact_file)
+        with self._errors(f"Aborting the multipart upload of {artifact_file}"):
+            self._s3().abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)

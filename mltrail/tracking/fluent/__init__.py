@@ -8,6 +8,9 @@ from mltrail.tracking.fluent.artifacts import (
     log_artifact,
     log_artifacts,
     log_dict,
+    log_figure,
+    log_image,
+    log_table,
     log_text,
 )
 from mltrail.tracking.fluent.experiments import (
@@ -110,6 +113,8 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_figure",
+    "log_image",
     "log_input",
     "log_inputs",
     "log_metric",
@@ -117,6 +122,7 @@ __all__ = [
     "log_model_params",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "register_model",
     "search_experiments",

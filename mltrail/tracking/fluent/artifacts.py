@@ -12,6 +12,9 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_figure",
+    "log_image",
+    "log_table",
     "log_text",
 ]
 
@@ -42,6 +45,56 @@ def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
 def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
     """Save a dict as a JSON (or YAML, by file name) artifact of the active run."""
     get_client().log_dict(_run(run_id), dictionary, artifact_file)
+
+
+def log_figure(
+    figure: Any,
+    artifact_file: str,
+    *,
+    save_kwargs: dict[str, Any] | None = None,
+) -> None:
+    """Save a matplotlib or plotly figure as an artifact of the active run.
+
+    Args:
+        figure: A matplotlib or plotly figure.
+        artifact_file: Run-relative file path; its extension picks the format.
+        save_kwargs: Extra arguments for the figure's save method.
+    """
+    get_client().log_figure(get_active_run_id(), figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = False,
+) -> None:
+    """Log a numpy array or PIL image to the active run, as a file or a step of a series.
+
+    Args:
+        image: ``numpy.ndarray`` or ``PIL.Image.Image``.
+        artifact_file: Run-relative file path (not with ``key``).
+        key: Name of an image series, shown per step in the UI.
+        step: Step of this image (0 by default).
+        timestamp: Milliseconds since the epoch (now by default).
+        synchronous: Accepted for MLflow compatibility.
+    """
+    get_client().log_image(
+        get_active_run_id(), image, artifact_file, key, step, timestamp, synchronous
+    )
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Log a DataFrame or dict of columns as a JSON table, appending to an existing one.
+
+    Args:
+        data: A ``pandas.DataFrame`` or a dict of columns.
+        artifact_file: Run-relative ``.json`` path.
+        run_id: The run (the active one by default).
+    """
+    get_client().log_table(_run(run_id), data, artifact_file)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
