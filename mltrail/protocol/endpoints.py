@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mltrail.protocol import artifacts, logged_models, tracking
+from mltrail.protocol import artifacts, auth, logged_models, tracking
 from mltrail.protocol.endpoint import Endpoint
 
 __all__ = ["ENDPOINTS", "all_paths"]
@@ -11,6 +11,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *tracking.ENDPOINTS,
     *artifacts.ENDPOINTS,
     *logged_models.ENDPOINTS,
+    *auth.ENDPOINTS,
 )
 
 

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from mltrail.config import DEFAULT_TRACKING_URI, Settings
 from mltrail.protocol.codec import dumps
 from mltrail.protocol.endpoints import ENDPOINTS
+from mltrail.server.auth import AuthMiddleware, uncovered_routes
 from mltrail.server.errors import install_error_handlers
 from mltrail.server.openapi import build_openapi
 from mltrail.server.routes import ALL_TABLES
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=None,
     )
     install_error_handlers(app)
+    declared: set[tuple[str, str]] = set()
     for table in ALL_TABLES:
         for bound in table.bound:
             handler = make_handler(bound)
@@ -73,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
                 # A plain Starlette route: the handler parses and validates the request itself,
                 # so FastAPI's per-request dependency solving would only add latency.
                 app.router.routes.append(Route(path, handler, methods=[endpoint.method]))
+                declared.add((endpoint.method, path))
 
     if settings.serve_artifacts:
         install_proxy(app)
@@ -97,6 +100,15 @@ def create_app(settings: Settings) -> FastAPI:
         body = {"store_type": "SqlStore", "server": "mltrail", "version": version("mltrail")}
         return Response(dumps(body), media_type="application/json")
 
+    missing = uncovered_routes(app.router.routes, declared)
+    if settings.auth_enabled and missing:
+        raise RuntimeError(
+            f"Routes without a declared permission: {missing}; add them to the endpoint table "
+            "or to mltrail.server.auth.EXTRA_RULES."
+        )
+    hosts = settings.allowed_hosts
+    allowed = frozenset(h.strip().lower() for h in hosts.split(",") if h.strip()) if hosts else None
+    app.add_middleware(AuthMiddleware, allowed_hosts=allowed)
     return app
 
 

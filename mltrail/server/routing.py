@@ -19,6 +19,14 @@ from starlette.responses import Response
 from mltrail.exceptions import ErrorCode, MlflowException
 from mltrail.protocol.codec import decode_body, decode_query, dumps, parse_request, prune
 from mltrail.protocol.endpoint import Endpoint
+from mltrail.server.auth import (
+    acting_address,
+    acting_principal,
+    authorize,
+    client_address,
+    filter_result,
+)
+from mltrail.service.auth import Principal
 from mltrail.service.services import Services
 
 __all__ = ["Bound", "RouteTable", "make_handler"]
@@ -63,6 +71,24 @@ class PayloadTooLarge(MlflowException):
 _JSON = "application/json"
 
 
+def _as_principal(
+    endpoint: Endpoint,
+    fn: RouteFn,
+    req: Any,
+    services: Services,
+    principal: Principal,
+    address: str | None,
+) -> dict[str, Any] | None:
+    """Authorize, then serve as the caller (one thread-pool hop for both)."""
+    authorize(services, endpoint, req, principal)
+    token, where = acting_principal.set(principal), acting_address.set(address)
+    try:
+        return filter_result(services, endpoint, principal, fn(req, services))
+    finally:
+        acting_principal.reset(token)
+        acting_address.reset(where)
+
+
 def make_handler(bound: Bound) -> Callable[[Request], Awaitable[Response]]:
     """Build the ASGI-level handler of one bound endpoint."""
     endpoint, fn = bound.endpoint, bound.fn
@@ -85,7 +111,14 @@ def make_handler(bound: Bound) -> Callable[[Request], Awaitable[Response]]:
         if request.path_params:
             data.update(request.path_params)
         req = parse_request(model, data)
-        result = await run_in_threadpool(fn, req, services)
+        principal = request.scope.get("state", {}).get("principal")
+        if principal is None:
+            result = await run_in_threadpool(fn, req, services)
+        else:
+            address = client_address(request.scope)
+            result = await run_in_threadpool(
+                _as_principal, endpoint, fn, req, services, principal, address
+            )
         return Response(dumps(prune(result or {})), media_type=_JSON)
 
     handler.__name__ = endpoint.name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mltrail.server.routes import artifacts, experiments, logged_models, metrics, runs
+from mltrail.server.routes import artifacts, auth, experiments, logged_models, metrics, runs
 from mltrail.server.routing import RouteTable
 
 __all__ = ["ALL_TABLES"]
@@ -13,4 +13,5 @@ ALL_TABLES: tuple[RouteTable, ...] = (
     metrics.routes,
     artifacts.routes,
     logged_models.routes,
+    auth.routes,
 )
