@@ -93,7 +93,7 @@ def server(
         raise click.ClickException(
             "The server needs the 'server' extra: pip install 'mltrail[server]'"
         ) from exc
-    from mltrail.service.services import build_auth
+    from mltrail.service.auth import build_auth
     from mltrail.store.sql.engine import Database
     from mltrail.store.sql.migrations import ensure_schema
 

@@ -25,6 +25,7 @@ from mltrail.server.openapi import build_openapi
 from mltrail.server.routes import ALL_TABLES
 from mltrail.server.routes.artifacts import install_proxy
 from mltrail.server.routing import make_handler
+from mltrail.service.auth import build_auth
 from mltrail.service.services import Services
 from mltrail.store.sql.migrations import ensure_schema
 
@@ -50,6 +51,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         uri = settings.backend_store_uri or DEFAULT_TRACKING_URI
         services = Services(uri, server_artifact_root(settings), settings)
+        if settings.auth_enabled:
+            services.auth = build_auth(uri, settings)
         ensure_schema(services.db)
         app.state.services = services
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
@@ -22,13 +23,15 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from mltrail.config import AUTH_CACHE_SECONDS, AuthConfig
+from mltrail.config import AUTH_CACHE_SECONDS, WELL_KNOWN_PASSWORDS, AuthConfig, Settings
 from mltrail.exceptions import (
     ErrorCode,
     InvalidParameterValue,
+    InvalidState,
     MlflowException,
     PermissionDenied,
     ResourceAlreadyExists,
@@ -36,6 +39,7 @@ from mltrail.exceptions import (
     Unauthenticated,
 )
 from mltrail.store.sql import auth as store
+from mltrail.store.sql.auth_migrations import ensure_auth_schema
 from mltrail.store.sql.engine import Database
 from mltrail.store.sql.tables.auth import (
     AuditRow,
@@ -48,7 +52,15 @@ from mltrail.store.sql.tables.auth import (
     UserRow,
 )
 
-__all__ = ["LEVELS", "AuthService", "Principal", "TooManyFailures", "level_of"]
+__all__ = [
+    "LEVELS",
+    "AuthService",
+    "Principal",
+    "TooManyFailures",
+    "auth_database_uri",
+    "build_auth",
+    "level_of",
+]
 
 LEVELS: dict[str, int] = {"NO_PERMISSIONS": 0, "READ": 1, "USE": 2, "EDIT": 3, "MANAGE": 4}
 KINDS = ("experiment", "registered_model")
@@ -671,3 +683,30 @@ class AuthService:
     def _invalidate(self) -> None:
         with self._lock:
             self._grants.clear()
+
+
+def auth_database_uri(config: AuthConfig, tracking_uri: str) -> str:
+    """The auth database: ``database_uri`` if set, else ``basic_auth.db`` beside a SQLite
+    tracking database, else ``sqlite:///basic_auth.db`` (MLflow's default)."""
+    if config.database_uri:
+        return config.database_uri
+    url = sa.engine.make_url(tracking_uri)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        folder = os.path.dirname(os.path.abspath(url.database))
+        return "sqlite:///" + os.path.join(folder, "basic_auth.db")
+    return "sqlite:///basic_auth.db"
+
+
+def build_auth(tracking_uri: str, settings: Settings) -> AuthService:
+    """Open (and migrate) the auth database and make sure the admin exists."""
+    config = AuthConfig.load(settings)
+    if config.admin_password in WELL_KNOWN_PASSWORDS and not settings.auth_dev:
+        raise InvalidState(
+            f"The admin password is the well-known default {config.admin_password!r}; set "
+            "admin_password in basic_auth.ini or MLTRAIL_ADMIN_PASSWORD (or run with --dev)."
+        )
+    db = Database(auth_database_uri(config, tracking_uri), settings)
+    ensure_auth_schema(db)
+    service = AuthService(db, config)
+    service.bootstrap_admin()
+    return service

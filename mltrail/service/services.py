@@ -2,48 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import threading
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from mltrail.config import DEFAULT_ARTIFACT_ROOT, WELL_KNOWN_PASSWORDS, AuthConfig, Settings
-from mltrail.exceptions import InvalidState
+from mltrail.config import DEFAULT_ARTIFACT_ROOT, Settings
 from mltrail.service.artifact_uris import resolve_root
 from mltrail.service.artifacts import ArtifactService
-from mltrail.service.auth import AuthService
 from mltrail.service.tracking import TrackingService
-from mltrail.store.sql.auth_migrations import ensure_auth_schema
 from mltrail.store.sql.engine import Database
 
-__all__ = ["Services", "auth_database_uri", "build_auth", "local_backend"]
+if TYPE_CHECKING:  # service.auth needs argon2, from the server extra
+    from mltrail.service.auth import AuthService
 
-
-def auth_database_uri(config: AuthConfig, tracking_uri: str) -> str:
-    """The auth database: ``database_uri`` if set, else ``basic_auth.db`` beside a SQLite
-    tracking database, else ``sqlite:///basic_auth.db`` (MLflow's default)."""
-    if config.database_uri:
-        return config.database_uri
-    url = sa.engine.make_url(tracking_uri)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        folder = os.path.dirname(os.path.abspath(url.database))
-        return "sqlite:///" + os.path.join(folder, "basic_auth.db")
-    return "sqlite:///basic_auth.db"
-
-
-def build_auth(tracking_uri: str, settings: Settings) -> AuthService:
-    """Open (and migrate) the auth database and make sure the admin exists."""
-    config = AuthConfig.load(settings)
-    if config.admin_password in WELL_KNOWN_PASSWORDS and not settings.auth_dev:
-        raise InvalidState(
-            f"The admin password is the well-known default {config.admin_password!r}; set "
-            "admin_password in basic_auth.ini or MLTRAIL_ADMIN_PASSWORD (or run with --dev)."
-        )
-    db = Database(auth_database_uri(config, tracking_uri), settings)
-    ensure_auth_schema(db)
-    service = AuthService(db, config)
-    service.bootstrap_admin()
-    return service
+__all__ = ["Services", "local_backend"]
 
 
 class Services:
@@ -62,9 +33,8 @@ class Services:
         self.artifact_root = resolve_root(default_artifact_root or DEFAULT_ARTIFACT_ROOT)
         self.tracking = TrackingService(self.db, self.artifact_root)
         self._artifacts: ArtifactService | None = None
-        self.auth: AuthService | None = (
-            build_auth(db_uri, settings) if settings.auth_enabled else None
-        )
+        # Set by the server when auth is on (mltrail.service.auth.build_auth).
+        self.auth: AuthService | None = None
 
     @property
     def artifacts(self) -> ArtifactService:

@@ -15,6 +15,7 @@ from pydantic.fields import FieldInfo
 from mltrail.config import Settings
 from mltrail.protocol.endpoint import Endpoint, Permission, Resource
 from mltrail.protocol.endpoints import ENDPOINTS
+from mltrail.service.auth import build_auth
 from tests.live_server import serve
 
 ADMIN = ("root", "adm1n-S3cret!")
@@ -317,7 +318,5 @@ def test_default_admin_password_refused(tmp_path: Path) -> None:
         auth_enabled=True,
         admin_password="password1234",
     )
-    from mltrail.service.services import build_auth
-
     with pytest.raises(Exception, match="well-known default"):
         build_auth(settings.backend_store_uri or "", settings)
