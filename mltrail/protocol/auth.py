@@ -68,6 +68,22 @@ class ModelGrantResponse(WireModel):
     registered_model_permission: dict[str, Any] | None = None
 
 
+class UserGrant(WireModel):
+    username: str
+    resource_type: str
+    resource_id: IdStr
+    permission: str | None = None
+
+
+class UserGrantResponse(WireModel):
+    allowed: bool = False
+    permission: str | None = None
+
+
+class UserGrantsResponse(WireModel):
+    permissions: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class CreateToken(WireModel):
     name: str = "token"
     expires_in_days: int | None = None
@@ -191,6 +207,30 @@ DELETE_MODEL_PERMISSION = _e(
     "DeleteRegisteredModelPermission", "DELETE", f"{_MP}/delete", ModelGrant, Empty, M, RM, "name"
 )
 
+_UP = "/mlflow/users/permissions"
+TY = Resource.TYPED
+GRANT_USER_PERMISSION = _e(
+    "GrantUserPermission", "POST", f"{_UP}/grant", UserGrant, Empty, M, TY, "resource_id", 3
+)
+REVOKE_USER_PERMISSION = _e(
+    "RevokeUserPermission", "POST", f"{_UP}/revoke", UserGrant, Empty, M, TY, "resource_id", 3
+)
+GET_USER_PERMISSION = _e(
+    "GetUserPermission", "GET", f"{_UP}/get", UserGrant, UserGrantResponse, S, major=3
+)
+LIST_USER_PERMISSIONS = _e(
+    "ListUserPermissions", "GET", f"{_UP}/list", Username, UserGrantsResponse, A, major=3
+)
+LIST_CURRENT_USER_PERMISSIONS = _e(
+    "ListCurrentUserPermissions",
+    "GET",
+    f"{_U}/current/permissions",
+    Username,
+    UserGrantsResponse,
+    S,
+    major=3,
+)
+
 CREATE_TOKEN = _e("CreateAccessToken", "POST", f"{_U}/tokens/create", CreateToken, TokenResponse, S)
 LIST_TOKENS = _e("ListAccessTokens", "GET", f"{_U}/tokens/list", Username, TokensResponse, S)
 REVOKE_TOKEN = _e("RevokeAccessToken", "POST", f"{_U}/tokens/revoke", RevokeToken, Empty, S)
@@ -229,6 +269,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     GET_MODEL_PERMISSION,
     UPDATE_MODEL_PERMISSION,
     DELETE_MODEL_PERMISSION,
+    GRANT_USER_PERMISSION,
+    REVOKE_USER_PERMISSION,
+    GET_USER_PERMISSION,
+    LIST_USER_PERMISSIONS,
+    LIST_CURRENT_USER_PERMISSIONS,
     CREATE_TOKEN,
     LIST_TOKENS,
     REVOKE_TOKEN,

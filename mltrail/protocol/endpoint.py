@@ -27,6 +27,7 @@ class Resource:
     EXPERIMENT = "experiment"
     RUN = "run"
     REGISTERED_MODEL = "registered_model"
+    TYPED = "typed"  # the kind is in the request's ``resource_type`` field
 
 
 @dataclass(frozen=True, slots=True)

@@ -306,7 +306,10 @@ def authorize(services: Services, endpoint: Endpoint, req: Any, principal: Princ
         _check(services.auth, principal, permission, None, [])
         return
     ids = _values(getattr(req, endpoint.resource_field, None))
-    kind, resolved = _resolve(services, endpoint.resource, endpoint.resource_field, ids)
+    resource = endpoint.resource
+    if resource == Resource.TYPED:
+        resource = str(getattr(req, "resource_type", ""))
+    kind, resolved = _resolve(services, resource, endpoint.resource_field, ids)
     _check(services.auth, principal, permission, kind, resolved)
 
 

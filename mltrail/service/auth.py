@@ -437,11 +437,12 @@ class AuthService:
         username: str,
         permission: str | None,
         address: str | None = None,
-        create: bool = False,
+        create: bool | None = False,
     ) -> None:
         """Create, update or (``permission=None``) delete a user's grant on one resource.
 
-        The caller needs MANAGE on the resource (admins always have it).
+        The caller needs MANAGE on the resource (admins always have it). ``create=None``
+        creates or updates, and deleting a missing grant is then no error.
 
         Raises:
             ResourceAlreadyExists: ``create`` and the grant exists.
@@ -454,14 +455,16 @@ class AuthService:
         with self.db.write() as session:
             user = self._user(session, username)
             existing = store.get_grant(session, kind, resource_id, user.id)
-            if create and existing is not None:
+            if create is True and existing is not None:
                 raise ResourceAlreadyExists(
                     f"{kind} permission ({resource_id!r}, {username!r}) already exists; update it."
                 )
-            if not create and existing is None:
+            if create is False and existing is None:
                 raise ResourceDoesNotExist(
                     f"{kind} permission ({resource_id!r}, {username!r}) not found."
                 )
+            if kind not in KINDS:
+                raise InvalidParameterValue(f"Invalid resource type {kind!r}; use one of {KINDS}.")
             if permission is None:
                 store.delete_grant(session, kind, resource_id, user.id)
             elif existing is not None:

@@ -12,7 +12,7 @@ from mltrail.exceptions import InvalidState, Unauthenticated
 from mltrail.protocol import auth as wire
 from mltrail.server.auth import acting_address, acting_principal
 from mltrail.server.routing import RouteTable
-from mltrail.service.auth import AuthService, Principal
+from mltrail.service.auth import LEVELS, AuthService, Principal
 from mltrail.service.services import Services
 from mltrail.store.sql.tables.auth import RoleRow, TokenRow, UserRow
 
@@ -96,7 +96,12 @@ def delete_user(req: wire.Username, services: Services) -> dict[str, Any]:
 
 
 def _grant(
-    services: Services, kind: str, rid: str, username: str, permission: str | None, create: bool
+    services: Services,
+    kind: str,
+    rid: str,
+    username: str,
+    permission: str | None,
+    create: bool | None,
 ) -> None:
     auth, actor, address = _ctx(services)
     auth.set_grant(actor, kind, rid, username, permission, address, create=create)
@@ -161,6 +166,54 @@ def update_model_permission(req: wire.ModelGrant, services: Services) -> dict[st
 def delete_model_permission(req: wire.ModelGrant, services: Services) -> dict[str, Any]:
     _grant(services, "registered_model", req.name, req.username, None, False)
     return {}
+
+
+@routes.bind(wire.GRANT_USER_PERMISSION)
+def grant_user_permission(req: wire.UserGrant, services: Services) -> dict[str, Any]:
+    permission = req.permission or "READ"
+    _grant(services, req.resource_type, req.resource_id, req.username, permission, None)
+    return {}
+
+
+@routes.bind(wire.REVOKE_USER_PERMISSION)
+def revoke_user_permission(req: wire.UserGrant, services: Services) -> dict[str, Any]:
+    _grant(services, req.resource_type, req.resource_id, req.username, None, None)
+    return {}
+
+
+@routes.bind(wire.GET_USER_PERMISSION)
+def get_user_permission(req: wire.UserGrant, services: Services) -> dict[str, Any]:
+    auth, actor, _ = _ctx(services)
+    if req.username != actor.username:
+        auth.require(actor, req.resource_type, [req.resource_id], LEVELS["MANAGE"])
+    user = auth.get_user(req.username)
+    subject = Principal(user.id, user.username, user.is_admin)
+    level = auth.level(subject, req.resource_type, req.resource_id)
+    name = next(n for n, rank in LEVELS.items() if rank == level)
+    return {"allowed": level >= LEVELS["USE"], "permission": name}
+
+
+def _grant_list(auth: AuthService, username: str) -> dict[str, Any]:
+    grants = auth.user_grants(username)
+    return {
+        "permissions": [
+            {"resource_type": kind, "resource_id": rid, "permission": perm}
+            for kind, pairs in grants.items()
+            for rid, perm in pairs
+        ]
+    }
+
+
+@routes.bind(wire.LIST_USER_PERMISSIONS)
+def list_user_permissions(req: wire.Username, services: Services) -> dict[str, Any]:
+    auth, _, _ = _ctx(services)
+    return _grant_list(auth, req.username)
+
+
+@routes.bind(wire.LIST_CURRENT_USER_PERMISSIONS)
+def list_current_user_permissions(req: wire.Username, services: Services) -> dict[str, Any]:
+    auth, actor, _ = _ctx(services)
+    return _grant_list(auth, actor.username)
 
 
 def _token(row: TokenRow) -> dict[str, Any]:
