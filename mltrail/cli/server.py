@@ -73,6 +73,13 @@ def _env_twins(name: str) -> list[str]:
     metavar="HOSTS",
     help="Comma-separated Host header values to accept (guards against DNS rebinding).",
 )
+@click.option(
+    "--cors-allowed-origins",
+    envvar=_env_twins("CORS_ALLOWED_ORIGINS"),
+    default=None,
+    metavar="ORIGINS",
+    help="Comma-separated origins allowed to call the API from a browser (CORS is off by default).",
+)
 def server(
     backend_store_uri: str | None,
     default_artifact_root: str | None,
@@ -85,6 +92,7 @@ def server(
     app_name: str | None,
     auth: bool,
     allowed_hosts: str | None,
+    cors_allowed_origins: str | None,
 ) -> None:
     """Run the tracking server (MLflow's REST API) with uvicorn."""
     try:
@@ -120,6 +128,7 @@ def server(
         "ARTIFACTS_DESTINATION": artifacts_destination,
         "SERVE_ARTIFACTS": "true" if serve_artifacts else "false",
         "ALLOWED_HOSTS": allowed_hosts,
+        "CORS_ALLOWED_ORIGINS": cors_allowed_origins,
     }
     export_to_environ(**values)
     export_to_environ(AUTH="true" if auth else "false", AUTH_DEV="true" if dev else "false")

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -111,6 +112,14 @@ def create_app(settings: Settings) -> FastAPI:
         )
     hosts = settings.allowed_hosts
     allowed = frozenset(h.strip().lower() for h in hosts.split(",") if h.strip()) if hosts else None
+    origins = [o.strip() for o in (settings.cors_allowed_origins or "").split(",") if o.strip()]
+    if origins:  # CORS is off unless origins are configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_middleware(AuthMiddleware, allowed_hosts=allowed)
     return app
 

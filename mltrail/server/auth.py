@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Route
@@ -240,17 +241,7 @@ def _authorize_extra(
 
 
 def _parse_query(raw: bytes) -> list[tuple[str, str]]:
-    from_bytes = raw.decode("latin-1")
-    pairs = []
-    for part in from_bytes.split("&"):
-        if part:
-            key, _, value = part.partition("=")
-            pairs.append((_unquote(key), _unquote(value)))
-    return pairs
-
-
-def _unquote(text: str) -> str:
-    return re.sub(r"%([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), text.replace("+", " "))
+    return parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
 
 
 def _check(

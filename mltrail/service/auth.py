@@ -199,7 +199,7 @@ class AuthService:
     # ------------------------------------------------------------------------ authentication
     def cached(self, credential: str) -> Principal | None:
         """The principal of a credential verified less than ``AUTH_CACHE_SECONDS`` ago."""
-        hit = self._creds.get(credential)
+        hit = self._creds.get(_digest(credential))
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         return None
@@ -208,7 +208,8 @@ class AuthService:
         with self._lock:
             if len(self._creds) > 10_000:
                 self._creds.clear()
-            self._creds[credential] = (time.monotonic() + AUTH_CACHE_SECONDS, principal)
+            # Keyed by a digest: the cache never holds a password or token in clear.
+            self._creds[_digest(credential)] = (time.monotonic() + AUTH_CACHE_SECONDS, principal)
 
     def _forget_user(self, username: str) -> None:
         with self._lock:

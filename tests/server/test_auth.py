@@ -319,4 +319,42 @@ def test_default_admin_password_refused(tmp_path: Path) -> None:
         admin_password="password1234",
     )
     with pytest.raises(Exception, match="well-known default"):
-        build_auth(settings.backend_store_uri or "", settings)
+        build_auth(f"sqlite:///{tmp_path / 'db.sqlite'}", settings)
+
+
+def test_audit_log_records_sign_ins_failures_and_grants(tmp_path: Path) -> None:
+    settings = Settings(auth_enabled=True, admin_password="x-not-default")
+    auth = build_auth(f"sqlite:///{tmp_path / 'db.sqlite'}", settings)
+    admin = auth.authenticate_basic("h", "admin", "x-not-default", "10.0.0.1")
+    with pytest.raises(Exception, match="Invalid credentials"):
+        auth.authenticate_basic("h2", "admin", "wrong", "10.0.0.2")
+    auth.create_user(admin, "eve", "pw", address="10.0.0.1")
+    auth.set_grant(admin, "experiment", "7", "eve", "READ", "10.0.0.1", create=True)
+    events = [(e.action, e.actor, e.address) for e in reversed(auth.audit_log())]
+    assert ("sign_in", "admin", "10.0.0.1") in events
+    assert ("sign_in_failed", None, "10.0.0.2") in events
+    assert ("create_user", "admin", "10.0.0.1") in events
+    assert ("set_permission", "admin", "10.0.0.1") in events
+
+
+@pytest.mark.parametrize(
+    ("host", "status"), [("127.0.0.1", 200), ("evil.example", 400)], ids=["allowed", "rebound"]
+)
+def test_allowed_hosts_blocks_dns_rebinding(tmp_path: Path, host: str, status: int) -> None:
+    settings = Settings(
+        backend_store_uri=f"sqlite:///{tmp_path / 'db.sqlite'}", allowed_hosts="127.0.0.1,localhost"
+    )
+    with serve(settings) as url:
+        resp = httpx.get(f"{url}/version", headers={"Host": host})
+    assert resp.status_code == status
+
+
+def test_cors_is_off_by_default_and_on_for_configured_origins(tmp_path: Path) -> None:
+    preflight = {"Origin": "https://ui.example", "Access-Control-Request-Method": "POST"}
+    base = Settings(backend_store_uri=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with serve(base) as url:
+        off = httpx.options(f"{url}{API}/runs/search", headers=preflight)
+    with serve(base.with_changes(cors_allowed_origins="https://ui.example")) as url:
+        on = httpx.options(f"{url}{API}/runs/search", headers=preflight)
+    assert "access-control-allow-origin" not in off.headers
+    assert on.headers["access-control-allow-origin"] == "https://ui.example"
