@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -264,18 +265,33 @@ def _values(value: Any) -> list[str]:
     return [str(value)]
 
 
+def _run_owner(services: Services, run_id: str) -> str:
+    return services.tracking.get_run(run_id).info.experiment_id
+
+
+def _model_owner(services: Services, model_id: str) -> str:
+    return services.tracking.get_logged_model(model_id).experiment_id
+
+
 def _resolve(
     services: Services, resource: str, field: str | None, ids: list[str]
 ) -> tuple[str, list[str]]:
     """Map request ids to the (kind, ids) that grants are held on."""
     tracking = services.tracking
+    auth = services.auth
+    assert auth is not None
     if resource == Resource.RUN:
-        return "experiment", [tracking.get_run(rid).info.experiment_id for rid in ids]
+        return "experiment", [
+            auth.owner_experiment("run:" + rid, partial(_run_owner, services, rid)) for rid in ids
+        ]
     if resource == Resource.EXPERIMENT and field == "experiment_name":
         found = [tracking.get_experiment_by_name(name) for name in ids]
         return "experiment", [e.experiment_id for e in found if e is not None]
     if resource == Resource.EXPERIMENT and field == "model_id":
-        return "experiment", [tracking.get_logged_model(mid).experiment_id for mid in ids]
+        return "experiment", [
+            auth.owner_experiment("model:" + mid, partial(_model_owner, services, mid))
+            for mid in ids
+        ]
     if resource == Resource.EXPERIMENT:
         return "experiment", ids
     if resource in (Resource.REGISTERED_MODEL, "model_version"):

@@ -20,7 +20,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -65,6 +65,7 @@ __all__ = [
 LEVELS: dict[str, int] = {"NO_PERMISSIONS": 0, "READ": 1, "USE": 2, "EDIT": 3, "MANAGE": 4}
 KINDS = ("experiment", "registered_model")
 _FAILURE_WINDOW_S = 300.0
+_MAX_OWNERS = 100_000
 _MAX_FAILURES = 10  # per username in the window
 _MAX_ADDRESS_FAILURES = 100  # per client address (higher: many users may share a proxy)
 
@@ -153,6 +154,18 @@ class AuthService:
         self._grants: dict[tuple[int, str], tuple[float, dict[str, int], int | None]] = {}
         self._lock = threading.Lock()
         self._failures = _FailureLimiter(_MAX_FAILURES, _FAILURE_WINDOW_S)
+        self._owners: dict[str, str] = {}
+
+    def owner_experiment(self, key: str, load: Callable[[], str]) -> str:
+        """The experiment owning a run or logged model, remembered (it never changes)."""
+        found = self._owners.get(key)
+        if found is None:
+            found = load()
+            with self._lock:
+                if len(self._owners) >= _MAX_OWNERS:
+                    self._owners.clear()
+                self._owners[key] = found
+        return found
 
     # ------------------------------------------------------------------------ bootstrap, audit
     def bootstrap_admin(self) -> None:
