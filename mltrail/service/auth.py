@@ -703,15 +703,21 @@ class AuthService:
 
 
 def auth_database_uri(config: AuthConfig, tracking_uri: str) -> str:
-    """The auth database: ``database_uri`` if set, else ``basic_auth.db`` beside a SQLite
-    tracking database, else ``sqlite:///basic_auth.db`` (MLflow's default)."""
+    """The auth database.
+
+    ``database_uri`` from ``basic_auth.ini`` if set; else ``basic_auth.db`` beside a SQLite
+    tracking file; else the tracking database itself (PostgreSQL/MySQL: every replica shares
+    it, and the auth tables keep their own Alembic version table there).
+    """
     if config.database_uri:
         return config.database_uri
     url = sa.engine.make_url(tracking_uri)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+    if url.get_backend_name() != "sqlite":
+        return tracking_uri
+    if url.database and url.database != ":memory:":
         folder = os.path.dirname(os.path.abspath(url.database))
         return "sqlite:///" + os.path.join(folder, "basic_auth.db")
-    return "sqlite:///basic_auth.db"
+    return "sqlite://"
 
 
 def build_auth(tracking_uri: str, settings: Settings) -> AuthService:

@@ -16,6 +16,8 @@ from mltrail.config import Settings
 from mltrail.protocol.endpoint import Endpoint, Permission, Resource
 from mltrail.protocol.endpoints import ENDPOINTS
 from mltrail.service.auth import build_auth
+from mltrail.store.sql.engine import Database
+from mltrail.store.sql.migrations import HEAD_REVISION, current_revision, ensure_schema
 from tests.live_server import serve
 
 ADMIN = ("root", "adm1n-S3cret!")
@@ -358,3 +360,20 @@ def test_cors_is_off_by_default_and_on_for_configured_origins(tmp_path: Path) ->
         on = httpx.options(f"{url}{API}/runs/search", headers=preflight)
     assert "access-control-allow-origin" not in off.headers
     assert on.headers["access-control-allow-origin"] == "https://ui.example"
+
+
+def test_auth_chain_shares_a_database_with_the_tracking_chain(db_uri: str) -> None:
+    settings = Settings(auth_enabled=True, admin_password="x-not-default")
+    db = Database(db_uri, settings)
+    try:
+        ensure_schema(db)
+        auth = build_auth(db_uri, settings)  # non-SQLite: the tracking database itself
+        admin = auth.authenticate_basic("h", "admin", "x-not-default", None)
+        auth.create_user(admin, "u", "pw")
+        assert [u.username for u in auth.list_users()] == ["admin", "u"]
+        ensure_schema(db)  # the tracking chain still sees its own head
+        with db.engine.connect() as conn:
+            assert current_revision(conn) == HEAD_REVISION
+        auth.db.dispose()
+    finally:
+        db.dispose()
