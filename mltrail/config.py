@@ -7,14 +7,18 @@ environment.
 
 from __future__ import annotations
 
+import configparser
 import os
 import threading
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 __all__ = [
+    "AUTH_CACHE_SECONDS",
     "DEFAULT_ARTIFACT_ROOT",
     "DEFAULT_TRACKING_URI",
+    "WELL_KNOWN_PASSWORDS",
+    "AuthConfig",
     "Settings",
     "environ_for_child",
     "export_to_environ",
@@ -129,6 +133,13 @@ class Settings:
     system_metrics_sampling_interval: float = 10.0
     system_metrics_samples_before_logging: int = 1
     system_metrics_node_id: str | None = None
+    auth_enabled: bool = False
+    auth_config_path: str | None = None
+    admin_username: str | None = None
+    admin_password: str | None = None
+    auth_dev: bool = False
+    allowed_hosts: str | None = None
+    cors_allowed_origins: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -181,6 +192,13 @@ class Settings:
             sqlalchemy_max_overflow=int(overflow) if overflow else None,
             sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", 60_000, mlflow_name=""),
             logging_level=_str("LOGGING_LEVEL"),
+            auth_enabled=_bool("AUTH", False, mlflow_name=""),
+            auth_config_path=_str("AUTH_CONFIG_PATH"),
+            admin_username=_str("ADMIN_USERNAME"),
+            admin_password=_str("ADMIN_PASSWORD"),
+            auth_dev=_bool("AUTH_DEV", False, mlflow_name=""),
+            allowed_hosts=_str("ALLOWED_HOSTS"),
+            cors_allowed_origins=_str("CORS_ALLOWED_ORIGINS"),
             user=os.environ.get("LOGNAME") or os.environ.get("USER") or os.environ.get("USERNAME"),
             enable_system_metrics_logging=_bool("ENABLE_SYSTEM_METRICS_LOGGING", False),
             system_metrics_sampling_interval=_float("SYSTEM_METRICS_SAMPLING_INTERVAL", 10.0),
@@ -195,6 +213,66 @@ class Settings:
         if unknown:
             raise TypeError(f"Unknown settings: {sorted(unknown)}")
         return replace(self, **changes)
+
+
+# Passwords that ship in examples and must never guard a real server (MLflow's default first).
+WELL_KNOWN_PASSWORDS = frozenset({"password1234", "password", "admin", "changeme"})
+
+# How long a verified credential (and its user's admin flag) is reused without a database look-up.
+# A revoked token, a changed password or a deleted user stops working within this many seconds.
+AUTH_CACHE_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """The auth settings of ``basic_auth.ini`` (MLflow's format, section ``[mlflow]``).
+
+    Args:
+        default_permission: Permission of users on resources they hold no grant on.
+        database_uri: Database of users and grants; None means beside the tracking database.
+        admin_username: Admin created on first start.
+        admin_password: That admin's initial password.
+        authorization_function: ``module:function`` that authenticates requests (kept for
+            compatibility; mltrail's own Basic/Bearer check is used when it names MLflow's).
+    """
+
+    default_permission: str = "READ"
+    database_uri: str | None = None
+    admin_username: str = "admin"
+    admin_password: str = "password1234"
+    authorization_function: str | None = None
+
+    @classmethod
+    def load(cls, settings: Settings) -> AuthConfig:
+        """Read ``basic_auth.ini`` (if configured), then apply the admin variables on top.
+
+        Raises:
+            ValueError: The configured file does not exist or has no ``[mlflow]`` section.
+        """
+        config = cls()
+        path = settings.auth_config_path
+        if path:
+            parser = configparser.ConfigParser()
+            if not parser.read(path):
+                raise ValueError(
+                    f"Auth config file {path!r} does not exist; fix MLTRAIL_AUTH_CONFIG_PATH."
+                )
+            if not parser.has_section("mlflow"):
+                raise ValueError(f"Auth config file {path!r} needs an [mlflow] section.")
+            section = parser["mlflow"]
+            config = cls(
+                default_permission=section.get("default_permission", "READ").strip().upper(),
+                database_uri=section.get("database_uri") or None,
+                admin_username=section.get("admin_username", "admin"),
+                admin_password=section.get("admin_password", "password1234"),
+                authorization_function=section.get("authorization_function") or None,
+            )
+        changes: dict[str, Any] = {}
+        if settings.admin_username:
+            changes["admin_username"] = settings.admin_username
+        if settings.admin_password:
+            changes["admin_password"] = settings.admin_password
+        return replace(config, **changes)
 
 
 _lock = threading.Lock()

@@ -61,6 +61,32 @@ def _env_twins(name: str) -> list[str]:
     help="Worker processes; all share the database, so any count is safe.",
 )
 @click.option("--dev", is_flag=True, help="Development mode: one worker that reloads on change.")
+@click.option(
+    "--app-name",
+    type=click.Choice(["basic-auth"]),
+    default=None,
+    help="MLflow's app plugin name; basic-auth turns authentication on (same as --auth).",
+)
+@click.option(
+    "--auth/--no-auth",
+    envvar="MLTRAIL_AUTH",
+    default=False,
+    help="Require HTTP Basic or Bearer credentials and enforce permissions on every route.",
+)
+@click.option(
+    "--allowed-hosts",
+    envvar=_env_twins("ALLOWED_HOSTS"),
+    default=None,
+    metavar="HOSTS",
+    help="Comma-separated Host header values to accept (guards against DNS rebinding).",
+)
+@click.option(
+    "--cors-allowed-origins",
+    envvar=_env_twins("CORS_ALLOWED_ORIGINS"),
+    default=None,
+    metavar="ORIGINS",
+    help="Comma-separated origins allowed to call the API from a browser (CORS is off by default).",
+)
 def server(
     backend_store_uri: str | None,
     default_artifact_root: str | None,
@@ -71,6 +97,10 @@ def server(
     port: int,
     workers: int,
     dev: bool,
+    app_name: str | None,
+    auth: bool,
+    allowed_hosts: str | None,
+    cors_allowed_origins: str | None,
 ) -> None:
     """Run the tracking server (MLflow's REST API) with uvicorn."""
     try:
@@ -79,6 +109,7 @@ def server(
         raise click.ClickException(
             "The server needs the 'server' extra: pip install 'mltrail[server]'"
         ) from exc
+    from mltrail.service.auth import build_auth
     from mltrail.store.sql.engine import Database
     from mltrail.store.sql.migrations import ensure_schema
 
@@ -92,6 +123,13 @@ def server(
             raise click.ClickException(f"Cannot open the backend store {uri!r}: {exc}") from exc
         finally:
             db.dispose()
+    auth = auth or app_name == "basic-auth"
+    if auth:
+        settings = Settings.from_env().with_changes(auth_enabled=True, auth_dev=dev)
+        try:  # migrate the auth database and create the admin once, before the workers
+            build_auth(uri, settings).db.dispose()
+        except Exception as exc:
+            raise click.ClickException(f"Cannot enable auth: {exc}") from exc
     # Workers build their Settings from the environment, so pass the options through it.
     values = {
         "BACKEND_STORE_URI": uri,
@@ -99,8 +137,11 @@ def server(
         "ARTIFACTS_DESTINATION": artifacts_destination,
         "SERVE_ARTIFACTS": "true" if serve_artifacts else "false",
         "ARTIFACTS_ONLY": "true" if artifacts_only else "false",
+        "ALLOWED_HOSTS": allowed_hosts,
+        "CORS_ALLOWED_ORIGINS": cors_allowed_origins,
     }
     export_to_environ(**values)
+    export_to_environ(AUTH="true" if auth else "false", AUTH_DEV="true" if dev else "false")
     what = "artifacts only" if artifacts_only else f"backend {uri}"
     click.echo(f"mltrail server on http://{host}:{port} ({what})", err=True)
     uvicorn.run(

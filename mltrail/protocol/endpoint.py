@@ -14,8 +14,11 @@ class Permission:
 
     NONE = "NONE"  # any authenticated caller
     READ = "READ"
+    USE = "USE"
     EDIT = "EDIT"
     MANAGE = "MANAGE"
+    ADMIN = "ADMIN"  # admins only (user and role management)
+    SELF = "SELF"  # any authenticated caller; the route itself checks whose data it touches
 
 
 class Resource:
@@ -24,6 +27,7 @@ class Resource:
     EXPERIMENT = "experiment"
     RUN = "run"
     REGISTERED_MODEL = "registered_model"
+    TYPED = "typed"  # the kind is in the request's ``resource_type`` field
 
 
 @dataclass(frozen=True, slots=True)

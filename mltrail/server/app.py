@@ -13,17 +13,20 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from mltrail.config import DEFAULT_TRACKING_URI, Settings
 from mltrail.protocol.codec import dumps
 from mltrail.protocol.endpoints import ENDPOINTS
+from mltrail.server.auth import AuthMiddleware, uncovered_routes
 from mltrail.server.errors import install_error_handlers
 from mltrail.server.openapi import build_openapi
 from mltrail.server.routes import ALL_TABLES, ARTIFACT_TABLES
 from mltrail.server.routes.artifacts import install_proxy
 from mltrail.server.routing import ExactPathRoutes, make_handler
+from mltrail.service.auth import build_auth
 from mltrail.service.services import Services
 from mltrail.store.sql.migrations import ensure_schema
 
@@ -52,6 +55,8 @@ def create_app(settings: Settings) -> FastAPI:
         # An artifacts-only server has no tracking store: an unused in-memory database stands in.
         uri = "sqlite://" if artifacts_only else settings.backend_store_uri or DEFAULT_TRACKING_URI
         services = Services(uri, server_artifact_root(settings), settings)
+        if settings.auth_enabled:
+            services.auth = build_auth(settings.backend_store_uri or DEFAULT_TRACKING_URI, settings)
         if not artifacts_only:
             ensure_schema(services.db)
         app.state.services = services
@@ -71,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     exact = ExactPathRoutes()
     app.router.routes.append(exact)
+    declared: set[tuple[str, str]] = set()
     for table in ARTIFACT_TABLES if artifacts_only else ALL_TABLES:
         for bound in table.bound:
             handler = make_handler(bound)
@@ -84,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
                     app.router.routes.append(route)
                 else:
                     exact.add(route)
+                declared.add((endpoint.method, route_path))
 
     if settings.serve_artifacts or artifacts_only:
         install_proxy(app, with_run_routes=not artifacts_only)
@@ -108,6 +115,23 @@ def create_app(settings: Settings) -> FastAPI:
         body = {"store_type": "SqlStore", "server": "mltrail", "version": version("mltrail")}
         return Response(dumps(body), media_type="application/json")
 
+    missing = uncovered_routes(app.router.routes, declared)
+    if settings.auth_enabled and missing:
+        raise RuntimeError(
+            f"Routes without a declared permission: {missing}; add them to the endpoint table "
+            "or to mltrail.server.auth.EXTRA_RULES."
+        )
+    hosts = settings.allowed_hosts
+    allowed = frozenset(h.strip().lower() for h in hosts.split(",") if h.strip()) if hosts else None
+    origins = [o.strip() for o in (settings.cors_allowed_origins or "").split(",") if o.strip()]
+    if origins:  # CORS is off unless origins are configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(AuthMiddleware, allowed_hosts=allowed)
     return app
 
 

@@ -24,7 +24,15 @@ from starlette.types import Receive, Scope, Send
 from mltrail.exceptions import ErrorCode, MlflowException
 from mltrail.protocol.codec import decode_body, decode_query, dumps, parse_request, prune
 from mltrail.protocol.endpoint import Endpoint
+from mltrail.server.auth import (
+    acting_address,
+    acting_principal,
+    authorize,
+    client_address,
+    filter_result,
+)
 from mltrail.service.actor import acting_as
+from mltrail.service.auth import Principal
 from mltrail.service.services import Services
 
 __all__ = ["Bound", "ExactPathRoutes", "RouteTable", "make_handler"]
@@ -92,6 +100,26 @@ def _run_as_caller(
         return fn(req, services)
 
 
+def _as_principal(
+    endpoint: Endpoint,
+    fn: RouteFn,
+    req: Any,
+    services: Services,
+    principal: Principal,
+    address: str | None,
+    request_id: str,
+) -> dict[str, Any] | None:
+    """Authorize, then serve as the caller (one thread-pool hop for both)."""
+    authorize(services, endpoint, req, principal)
+    token, where = acting_principal.set(principal), acting_address.set(address)
+    try:
+        with acting_as(principal.username, request_id):
+            return filter_result(services, endpoint, principal, fn(req, services))
+    finally:
+        acting_principal.reset(token)
+        acting_address.reset(where)
+
+
 def make_handler(bound: Bound) -> Callable[[Request], Awaitable[Response]]:
     """Build the ASGI-level handler of one bound endpoint."""
     endpoint, fn = bound.endpoint, bound.fn
@@ -118,7 +146,15 @@ def make_handler(bound: Bound) -> Callable[[Request], Awaitable[Response]]:
         if request.path_params:
             data.update(request.path_params)
         req = parse_request(model, data)
-        result = await run_in_threadpool(_run_as_caller, request, fn, req, services)
+        principal = request.scope.get("state", {}).get("principal")
+        if principal is None:
+            result = await run_in_threadpool(_run_as_caller, request, fn, req, services)
+        else:
+            address = client_address(request.scope)
+            request_id = (request.headers.get(_REQUEST_ID) or uuid.uuid4().hex)[:64]
+            result = await run_in_threadpool(
+                _as_principal, endpoint, fn, req, services, principal, address, request_id
+            )
         return Response(dumps(prune(result or {})), media_type=_JSON)
 
     handler.__name__ = endpoint.name

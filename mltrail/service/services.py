@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
 
 from mltrail.config import DEFAULT_ARTIFACT_ROOT, Settings
 from mltrail.service.artifact_uris import resolve_root
@@ -11,6 +12,9 @@ from mltrail.service.artifacts import ArtifactService
 from mltrail.service.registry import RegistryService
 from mltrail.service.tracking import TrackingService
 from mltrail.store.sql.engine import Database
+
+if TYPE_CHECKING:  # service.auth needs argon2, from the server extra
+    from mltrail.service.auth import AuthService
 
 __all__ = ["Services", "local_backend", "local_registry_backend"]
 
@@ -32,6 +36,8 @@ class Services:
         self.tracking = TrackingService(self.db, self.artifact_root)
         self.registry = RegistryService(self.db)
         self._artifacts: ArtifactService | None = None
+        # Set by the server when auth is on (mltrail.service.auth.build_auth).
+        self.auth: AuthService | None = None
 
     @property
     def artifacts(self) -> ArtifactService:
@@ -43,6 +49,8 @@ class Services:
     def close(self) -> None:
         """Release database connections."""
         self.db.dispose()
+        if self.auth is not None:
+            self.auth.db.dispose()
 
 
 _lock = threading.Lock()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mltrail.server.routes import (
     artifacts,
+    auth,
     experiments,
     logged_models,
     metrics,
@@ -23,6 +24,7 @@ ALL_TABLES: tuple[RouteTable, ...] = (
     logged_models.routes,
     registry.routes,
     multipart.routes,
+    auth.routes,
 )
 
 # What an --artifacts-only server serves.
