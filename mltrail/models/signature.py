@@ -318,23 +318,41 @@ def infer_signature(
     )
 
 
+# Widening casts that never lose information: actual type -> types it may become.
+_SAFE_CASTS: dict[str, set[str]] = {
+    "integer": {"long", "float", "double"},
+    "long": {"double"},
+    "float": {"double"},
+}
+
+
+def _actual_type(dtype: Any) -> str | None:
+    """The column type of a dtype, or None for object/string columns."""
+    if getattr(dtype, "kind", "O") in "OU":
+        return None
+    try:
+        return _dtype_name(np.dtype(dtype))
+    except (TypeError, InvalidParameterValue):
+        return None
+
+
+def _needs_cast(dtype: Any, spec: ColSpec) -> bool:
+    actual = _actual_type(dtype)
+    if actual is None:
+        return spec.type not in ("string", "binary")
+    return actual != spec.type
+
+
 def _cast_column(values: pd.Series, spec: ColSpec) -> pd.Series:
-    actual = _dtype_name(values.dtype) if values.dtype != object else None
-    if actual == spec.type or (actual is None and spec.type in ("string", "binary")):
-        return values
-    safe = {
-        "integer": {"long", "float", "double"},
-        "long": {"double"},
-        "float": {"double"},
-        "boolean": set(),
-    }
-    if actual is not None and spec.type in safe.get(actual, set()):
+    actual = _actual_type(values.dtype)
+    if actual is not None and spec.type in _SAFE_CASTS.get(actual, set()):
         return values.astype(_COL_DTYPES[spec.type])
     if actual == "datetime" or spec.type == "datetime":
         return pd.to_datetime(values)
     raise MlflowException(
         f"Incompatible input types for column {spec.name or '<unnamed>'}. Can not safely "
-        f"convert {values.dtype} to {spec.type}. Pass values of type {spec.type}."
+        f"convert {values.dtype} to {spec.type}. Pass values of type {spec.type}.",
+        error_code="INVALID_PARAMETER_VALUE",
     )
 
 
@@ -374,14 +392,13 @@ def enforce_schema(data: Any, schema: Schema) -> Any:
             f"Model is missing inputs {missing}. Expected columns: {expected}.",
             error_code="INVALID_PARAMETER_VALUE",
         )
+    dtypes = dict(zip(data.columns, data.dtypes, strict=True))
     out = data
     for spec in specs:
-        if spec.name in data.columns:
-            cast = _cast_column(data[spec.name], spec)
-            if cast is not data[spec.name]:
-                if out is data:
-                    out = data.copy()
-                out[spec.name] = cast
+        if spec.name in dtypes and _needs_cast(dtypes[spec.name], spec):
+            if out is data:
+                out = data.copy()
+            out[spec.name] = _cast_column(data[spec.name], spec)
     return out
 
 
