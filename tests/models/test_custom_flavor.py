@@ -6,6 +6,7 @@ import re
 import sys
 import types
 from collections.abc import Iterator
+from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 import mltrail.pyfunc
 from mltrail.exceptions import InvalidParameterValue, MlflowException
 from mltrail.models import Model, get_flavor, known_flavors, register_flavor
+from mltrail.models import flavor as flavor_module
 from mltrail.models.flavor import unregister_flavor
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "custom_flavors.md"
@@ -60,3 +62,31 @@ def test_registering_a_different_object_under_a_taken_name_is_an_error(
     other = type("Other", (), {"name": "json_table"})()
     with pytest.raises(MlflowException, match="already registered"):
         register_flavor(other)
+
+
+def _entry_point(name: str, value: str) -> EntryPoint:
+    return EntryPoint(name=name, value=value, group="mltrail.flavors")
+
+
+def test_two_distributions_claiming_one_key_is_an_error_naming_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = [_entry_point("dup", "pkg_a:FLAVOR"), _entry_point("dup", "pkg_b:FLAVOR")]
+    monkeypatch.setattr(flavor_module, "entry_points", lambda group: fake)
+    monkeypatch.setattr(flavor_module, "_REGISTRY", flavor_module._Registry())
+    with pytest.raises(MlflowException, match=r"flavor 'dup'.*pkg_a:FLAVOR.*pkg_b:FLAVOR"):
+        get_flavor("dup")
+
+
+def test_flavor_that_fails_to_import_does_not_break_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = [
+        _entry_point("broken", "mltrail_no_such_module:FLAVOR"),
+        _entry_point("sklearn", "mltrail.sklearn:FLAVOR"),
+    ]
+    monkeypatch.setattr(flavor_module, "entry_points", lambda group: fake)
+    monkeypatch.setattr(flavor_module, "_REGISTRY", flavor_module._Registry())
+    with pytest.raises(MlflowException, match=r"flavor .broken. .* failed to import"):
+        get_flavor("broken")
+    assert get_flavor("sklearn").name == "sklearn"
