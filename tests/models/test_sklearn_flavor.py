@@ -128,3 +128,17 @@ def test_checkpoints_link_step_metrics(tracking_uri: str, classifier: LogisticRe
         max_results=1,
     )
     assert [m.name for m in best] == ["ckpt-1"]
+
+
+def test_log_and_load_through_a_tracking_server(
+    module_server_url: str, classifier: LogisticRegression, iris_like: Data
+) -> None:
+    frame, _ = iris_like
+    mltrail.set_tracking_uri(module_server_url)
+    with mltrail.start_run() as run:
+        info = mltrail.sklearn.log_model(classifier, name="remote", input_example=frame)
+    assert mltrail.get_logged_model(info.model_id).status == "READY"
+    history = json.loads(mltrail.get_run(run.info.run_id).data.tags["mlflow.log-model.history"])
+    assert [entry["model_id"] for entry in history] == [info.model_id]
+    loaded = mltrail.pyfunc.load_model(info.model_uri)
+    assert list(loaded.predict(frame)) == list(classifier.predict(frame))
