@@ -519,6 +519,10 @@ class MlflowClient(MediaLogging, RegistryClient):
         pairs = {key: str(value) for key, value in params.items()}
         self._backend.log_logged_model_params(model_id, pairs)
 
+    def record_logged_model(self, run_id: str, model_json: str) -> None:
+        """Append an MLmodel description (JSON) to the run's ``mlflow.log-model.history`` tag."""
+        self._backend.record_logged_model(run_id, model_json)
+
     def search_logged_models(
         self,
         experiment_ids: list[str],
