@@ -1,4 +1,5 @@
-"""Model URIs to local directories: paths, file://, runs:/, models:/ and artifact URIs."""
+"""Model URIs to local directories: paths, file://, runs:/, models:/ (LoggedModel ids and
+registry names) and artifact URIs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from mltrail.models.mlmodel import MLMODEL_FILE_NAME
 from mltrail.store.artifacts.paths import safe_relative
 from mltrail.tracking import artifacts
 from mltrail.tracking.client import MlflowClient, get_client
+from mltrail.tracking.model_uris import resolve_model_uri
 
 __all__ = ["download_model"]
 
@@ -60,13 +62,16 @@ def _runs_uri(uri: str, client: MlflowClient, dst: str | None) -> str:
 
 def _models_uri(uri: str, client: MlflowClient, dst: str | None) -> str:
     segments = _split(uri, "models")
-    if not segments or not segments[0].startswith("m-"):
+    if not segments:
         raise InvalidParameterValue(
-            f"Unsupported models URI {uri!r}: use models:/<model_id> (model ids start with "
-            "'m-'); registry URIs need the model registry."
+            f"Malformed models URI {uri!r}: use models:/<model_id>, models:/<name>/<version> "
+            "or models:/<name>@<alias>."
         )
-    model = client.get_logged_model(segments[0])
-    return _download(model.artifact_location, "/".join(segments[1:]), client, dst)
+    if segments[0].startswith("m-"):
+        model = client.get_logged_model(segments[0])
+        return _download(model.artifact_location, "/".join(segments[1:]), client, dst)
+    # A registry URI (name/version, @alias, latest, stage): the registry gives its files' URI.
+    return _download(resolve_model_uri(uri, client.tracking_uri), "", client, dst)
 
 
 def download_model(model_uri: str, dst_path: str | None = None) -> str:

@@ -53,6 +53,26 @@ def test_logged_model_loads_natively_and_as_pyfunc(
         assert list(mltrail.pyfunc.load_model(uri).predict(frame)) == list(expected)
 
 
+def test_registered_model_loads_by_version_alias_and_latest(
+    tracking_uri: str, classifier: LogisticRegression, iris_like: Data
+) -> None:
+    frame, _ = iris_like
+    with mltrail.start_run():
+        info = mltrail.sklearn.log_model(classifier, name="clf")
+    version = mltrail.register_model(info.model_uri, "fraud-clf")
+    client = mltrail.MlflowClient()
+    client.set_registered_model_alias("fraud-clf", "champion", version.version)
+    expected = list(classifier.predict(frame))
+    for uri in (
+        f"models:/fraud-clf/{version.version}",
+        "models:/fraud-clf@champion",
+        "models:/fraud-clf/latest",
+    ):
+        assert list(mltrail.pyfunc.load_model(uri).predict(frame)) == expected
+    with pytest.raises(MlflowException, match="alias missing not found"):
+        mltrail.pyfunc.load_model("models:/fraud-clf@missing")
+
+
 def test_pyfunc_predict_proba_via_params_and_predict_fn(
     tmp_path: Path, classifier: LogisticRegression, iris_like: Data
 ) -> None:
