@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Match, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -45,10 +46,21 @@ class _SecureStatic(StaticFiles):
         return _secure(response)
 
 
+def _other_method(request: Request) -> bool:
+    """Whether some API route serves this path with another method (then 405, not 404)."""
+    routes: list[BaseRoute] = request.app.router.routes
+    return any(
+        route.matches(request.scope)[0] == Match.PARTIAL
+        for route in routes
+        if getattr(route, "endpoint", None) is not _index
+    )
+
+
 async def _index(request: Request) -> Response:
     path = request.url.path.lstrip("/")
     if request.method not in ("GET", "HEAD") or path.startswith(_API_PREFIXES):
-        return PlainTextResponse("Not Found", status_code=404)
+        # Not the UI: the app's error handlers answer as Starlette would without this route.
+        raise HTTPException(status_code=405 if _other_method(request) else 404)
     response = FileResponse(STATIC_DIR / "index.html", media_type="text/html")
     response.headers["Cache-Control"] = "no-cache"
     return _secure(response)
@@ -58,5 +70,4 @@ def install_ui(app: FastAPI) -> None:
     """Serve the UI at ``/``; call last so that every API route keeps precedence."""
     app.mount("/static-files", _SecureStatic(directory=STATIC_DIR), name="static-files")
     app.router.routes.append(Route("/", _index, methods=["GET", "HEAD"]))
-    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-    app.router.routes.append(Route("/{path:path}", _index, methods=methods))
+    app.router.routes.append(Route("/{path:path}", _index, methods=["GET", "HEAD"]))
