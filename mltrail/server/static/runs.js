@@ -105,7 +105,8 @@ export async function runsPage(app, expId, params) {
     err.textContent = "";
     const ok = orderKey(state.sort);
     const base = { experiment_ids: [expId], filter: state.filter, max_results: 1000, order_by: ok ? [`${ok} ${state.desc ? "DESC" : "ASC"}`] : [] };
-    let page = await api("runs/search", base).catch((e) => { err.textContent = e.message; return null; });
+    // A small first page paints quickly; the rest streams in larger pages.
+    let page = await api("runs/search", { ...base, max_results: 100 }).catch((e) => { err.textContent = e.message; return null; });
     if (!page || my !== token) return;
     let runs = [];
     const absorb = (p) => {
