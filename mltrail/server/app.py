@@ -25,6 +25,7 @@ from mltrail.server.errors import install_error_handlers
 from mltrail.server.openapi import build_openapi
 from mltrail.server.routes import ALL_TABLES, ARTIFACT_TABLES
 from mltrail.server.routes.artifacts import install_proxy
+from mltrail.server.routes.ui import install_ui
 from mltrail.server.routing import ExactPathRoutes, make_handler
 from mltrail.service.auth import build_auth
 from mltrail.service.services import Services
@@ -115,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
         body = {"store_type": "SqlStore", "server": "mltrail", "version": version("mltrail")}
         return Response(dumps(body), media_type="application/json")
 
+    install_ui(app)
     missing = uncovered_routes(app.router.routes, declared)
     if settings.auth_enabled and missing:
         raise RuntimeError(

@@ -35,6 +35,7 @@ from mltrail.service.services import Services
 __all__ = [
     "EXTRA_RULES",
     "PUBLIC_PATHS",
+    "UI_PATHS",
     "AuthMiddleware",
     "ExtraRule",
     "acting_address",
@@ -46,6 +47,9 @@ __all__ = [
 ]
 
 PUBLIC_PATHS = frozenset({"/health", "/version"})
+# The web UI's pages (static files, no data): any authenticated caller may load them; every
+# piece of data they show comes through API routes, which are authorized as usual.
+UI_PATHS = frozenset({"/", "/{path:path}"})
 _PROXY = r"/(?:api|ajax-api)/2\.0/mlflow-artifacts/artifacts"
 
 # The caller of the request being served, for route functions that act on "the current user".
@@ -381,7 +385,7 @@ def uncovered_routes(routes: Iterable[BaseRoute], bound: set[tuple[str, str]]) -
             if method == "HEAD":
                 continue
             path = route.path
-            if (method, path) in bound or path in PUBLIC_PATHS:
+            if (method, path) in bound or path in PUBLIC_PATHS or path in UI_PATHS:
                 continue
             rule = _extra_rule(_sample(path))
             if rule is None or method not in rule.methods:
