@@ -117,6 +117,8 @@ def _mpu(name: str, action: str, request: type[WireModel], response: type[WireMo
         response,
         2,
         Permission.EDIT,
+        Resource.EXPERIMENT,
+        "artifact_path",
     )
 
 

@@ -91,7 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
                     app.router.routes.append(route)
                 else:
                     exact.add(route)
-                declared.add((endpoint.method, route_path))
+                declared.add((endpoint.method, path))
 
     if settings.serve_artifacts or artifacts_only:
         install_proxy(app, with_run_routes=not artifacts_only)

@@ -49,7 +49,7 @@ __all__ = [
 PUBLIC_PATHS = frozenset({"/health", "/version"})
 # The web UI's pages (static files, no data): any authenticated caller may load them; every
 # piece of data they show comes through API routes, which are authorized as usual.
-UI_PATHS = frozenset({"/", "/{path:path}"})
+UI_PATHS = frozenset({"/", "/{path}"})
 _PROXY = r"/(?:api|ajax-api)/2\.0/mlflow-artifacts/artifacts"
 
 # The caller of the request being served, for route functions that act on "the current user".
@@ -296,6 +296,9 @@ def _resolve(
             auth.owner_experiment("model:" + mid, partial(_model_owner, services, mid))
             for mid in ids
         ]
+    if resource == Resource.EXPERIMENT and field == "artifact_path":
+        # Proxied artifacts live under <experiment_id>/...: the first segment names it.
+        return "experiment", [i.strip("/").split("/", 1)[0] for i in ids if i.strip("/")]
     if resource == Resource.EXPERIMENT:
         return "experiment", ids
     if resource in (Resource.REGISTERED_MODEL, "model_version"):
@@ -384,7 +387,8 @@ def uncovered_routes(routes: Iterable[BaseRoute], bound: set[tuple[str, str]]) -
         for method in sorted(route.methods or ()):
             if method == "HEAD":
                 continue
-            path = route.path
+            # A declared {name} may be routed as {name:path}; they are the same route.
+            path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
             if (method, path) in bound or path in PUBLIC_PATHS or path in UI_PATHS:
                 continue
             rule = _extra_rule(_sample(path))
