@@ -36,6 +36,7 @@ from mltrail.tracking import backends, batching, context, git
 from mltrail.tracking import tags as tag_names
 from mltrail.tracking.batching import RunOperations
 from mltrail.tracking.registry_client import RegistryClient
+from mltrail.tracking.trace_client import TraceClient
 
 if TYPE_CHECKING:
     from mltrail.store.artifacts.base import ArtifactRepository
@@ -109,7 +110,7 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous if synchronous is not None else get_settings().async_logging
 
 
-class MlflowClient(RegistryClient):
+class MlflowClient(RegistryClient, TraceClient):
     """Client of a tracking backend: experiments, runs and their data, and the model registry.
 
     Args:
