@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mltrail.protocol import artifacts, logged_models, registry, tracking
+from mltrail.protocol import artifacts, logged_models, registry, traces, tracking
 from mltrail.protocol.endpoint import Endpoint
 
 __all__ = ["ENDPOINTS", "all_paths"]
@@ -12,6 +12,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *artifacts.ENDPOINTS,
     *logged_models.ENDPOINTS,
     *registry.ENDPOINTS,
+    *traces.ENDPOINTS,
 )
 
 

@@ -23,10 +23,12 @@ from mltrail.entities import (
     TraceData,
     TraceInfo,
     TraceState,
+    TraceTagKey,
 )
 from mltrail.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from mltrail.search import tokens
 from mltrail.search.traces import parse_trace_filter, parse_trace_order_by
+from mltrail.service.artifact_uris import append_path
 from mltrail.store.sql import traces as store
 from mltrail.store.sql.engine import Database
 
@@ -35,7 +37,7 @@ __all__ = ["TraceOperations"]
 SEARCH_DEFAULT = 100
 SEARCH_MAX = 500
 BATCH_GET_MAX = 100
-_UNSET: Any = object()
+_UNSET: Any = ...  # "value not given" (None is a valid value)
 
 
 def _now_ms() -> int:
@@ -53,6 +55,14 @@ def _check_key(key: object) -> None:
     if not isinstance(key, str) or not key or len(key) > 250:
         raise InvalidParameterValue(
             f"Invalid trace tag or metadata key {str(key)[:60]!r}: use 1 to 250 characters."
+        )
+
+
+def _locate(info: TraceInfo, exp: Experiment) -> None:
+    """Give a new trace the artifact location MLflow clients upload its span data to."""
+    if TraceTagKey.ARTIFACT_LOCATION not in info.tags:
+        info.tags[TraceTagKey.ARTIFACT_LOCATION] = append_path(
+            exp.artifact_location, "traces", info.trace_id, "artifacts"
         )
 
 
@@ -87,7 +97,8 @@ class TraceOperations:
         """Store a whole trace: its info and its spans."""
         self._validate_info(trace.info)
         with self.db.write() as session:
-            self._experiment(session, trace.info.experiment_id)
+            exp = self._experiment(session, trace.info.experiment_id)
+            _locate(trace.info, exp)
             store.write_trace(self.db, session, trace.info, trace.data.spans)
             return store.load_infos(session, [trace.info.trace_id])[0]
 
@@ -96,11 +107,13 @@ class TraceOperations:
         for trace in traces:
             self._validate_info(trace.info)
         with self.db.write() as session:
-            checked: set[str] = set()
+            checked: dict[str, Experiment] = {}
             for trace in traces:
-                if trace.info.experiment_id not in checked:
-                    self._experiment(session, trace.info.experiment_id)
-                    checked.add(trace.info.experiment_id)
+                exp_id = trace.info.experiment_id
+                if exp_id not in checked:
+                    checked[exp_id] = self._experiment(session, exp_id)
+                exp = checked[exp_id]
+                _locate(trace.info, exp)
                 store.write_trace(self.db, session, trace.info, trace.data.spans)
 
     def log_spans(self, trace_id: str, spans: Sequence[Span]) -> None:

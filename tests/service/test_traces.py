@@ -96,6 +96,8 @@ def test_start_trace_then_log_merges_tags(svc: TrackingService) -> None:
     svc.log_trace(trace)
     info = svc.get_trace_info(trace.info.trace_id)
     assert info.state == TraceState.OK
+    location = info.tags.pop("mlflow.artifactLocation")
+    assert location.endswith(f"/traces/{info.trace_id}/artifacts")
     assert info.tags == {"a": "1", "b": "2"}
 
 

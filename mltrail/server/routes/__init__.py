@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from mltrail.server.routes import artifacts, experiments, logged_models, metrics, registry, runs
+from mltrail.server.routes import (
+    artifacts,
+    experiments,
+    logged_models,
+    metrics,
+    registry,
+    runs,
+    traces,
+)
 from mltrail.server.routing import RouteTable
 
 __all__ = ["ALL_TABLES"]
@@ -14,4 +22,5 @@ ALL_TABLES: tuple[RouteTable, ...] = (
     artifacts.routes,
     logged_models.routes,
     registry.routes,
+    traces.routes,
 )
