@@ -251,5 +251,68 @@ def test_assessments_and_delete(result: dict[str, Any]) -> None:
     assert result["left"] == sorted([ids["ok"], ids["run"]])
 
 
+def test_mltrail_client_reads_traces_logged_by_mlflow(
+    result: dict[str, Any], mltrail_server_url: str
+) -> None:
+    import mltrail
+
+    trace = mltrail.MlflowClient(mltrail_server_url).get_trace(result["ids"]["ok"])
+    spans = {s.name: s for s in trace.data.spans}
+    assert sorted(spans) == ["agent", "llm", "retrieve"]
+    assert spans["agent"].span_type == "AGENT"
+    assert spans["agent"].parent_id is None
+    assert spans["llm"].parent_id == spans["agent"].span_id
+    assert spans["llm"].outputs == "HELLO"
+    assert spans["retrieve"].outputs == ["doc", "doc"]
+
+
+_READ_BACK = """
+import json, sys, mlflow
+trace = mlflow.MlflowClient().get_trace(sys.argv[1])
+spans = sorted(
+    [s.name, s.span_type, s.parent_id is None, s.inputs, s.outputs, s.status.status_code.value]
+    for s in trace.data.spans
+)
+print(json.dumps({"state": trace.info.state.value, "spans": spans}))
+"""
+
+
+def test_mlflow_client_reads_traces_logged_by_mltrail(mltrail_server_url: str) -> None:
+    import mltrail
+
+    mltrail.set_tracking_uri(mltrail_server_url)
+    try:
+
+        @mltrail.trace(span_type="CHAIN")
+        def outer(q: str) -> str:
+            return inner(q)
+
+        @mltrail.trace(span_type="LLM")
+        def inner(q: str) -> str:
+            return q[::-1]
+
+        outer("abc")
+        trace_id = mltrail.get_last_active_trace_id()
+        mltrail.flush_trace_async_logging()
+    finally:
+        mltrail.set_tracking_uri("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLTRAIL_", "MLFLOW_"))}
+    env.update(MLFLOW_TRACKING_URI=mltrail_server_url, PYTHONWARNINGS="ignore")
+    proc = subprocess.run(
+        [sys.executable, "-c", _READ_BACK, str(trace_id)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SCENARIO_TIMEOUT_S,
+        check=True,
+    )
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["state"] == "OK"
+    assert seen["spans"] == [
+        ["inner", "LLM", False, {"q": "abc"}, "cba", "OK"],
+        ["outer", "CHAIN", True, {"q": "abc"}, "cba", "OK"],
+    ]
+
+
 if __name__ == "__main__":
     _scenario_main(sys.argv[1])
