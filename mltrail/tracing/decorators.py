@@ -15,12 +15,10 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, TypeVar, cast, overload
 
-from opentelemetry.trace import set_span_in_context
-
 from mltrail.entities import SpanType, TraceMetadataKey
 from mltrail.tracing import processor
+from mltrail.tracing.ids import new_span_id, new_trace_id
 from mltrail.tracing.live_span import LiveSpan
-from mltrail.tracing.provider import EMPTY_CONTEXT, get_tracer
 from mltrail.tracking import context
 from mltrail.tracking.fluent.experiments import get_experiment_id
 
@@ -57,18 +55,17 @@ def _open(name: str, span_type: str | None, attributes: dict[str, Any] | None) -
     global _last_trace_id
     parent = _active.get()
     now = time.time_ns()
-    tracer = get_tracer()
     if parent is None:
-        otel = tracer.start_span(name, context=EMPTY_CONTEXT, start_time=now)
-        otel_trace_id = otel.get_span_context().trace_id
-        live = LiveSpan(otel, f"tr-{otel_trace_id:032x}", None, name, span_type, now)
-        processor.begin(otel_trace_id, processor.PendingTrace(live, *_destination()))
+        otel_trace_id = new_trace_id()
+        live = LiveSpan(otel_trace_id, new_span_id(), None, name, span_type, now)
+        pending = processor.PendingTrace(live, *_destination())
+        live.pending = pending
         _last_trace_id = live.trace_id
         _last_trace_local.set(live.trace_id)
     else:
-        otel = tracer.start_span(name, context=set_span_in_context(parent._otel), start_time=now)
-        live = LiveSpan(otel, parent.trace_id, parent.span_id, name, span_type, now)
-        pending = processor.current_trace(otel.get_span_context().trace_id)
+        live = LiveSpan(parent.otel_trace_id, new_span_id(), parent, name, span_type, now)
+        pending = parent.pending
+        live.pending = pending
         if pending is not None:
             pending.spans.append(live)
     if attributes:

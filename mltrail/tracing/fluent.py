@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import mltrail.tracing as tracing_package
 from mltrail.entities import Trace, TraceMetadataKey
 from mltrail.exceptions import InvalidParameterValue, MlflowException
-from mltrail.tracing import export, processor
+from mltrail.tracing import export
 from mltrail.tracing.decorators import get_current_active_span
 from mltrail.tracking.client import get_client
 from mltrail.tracking.fluent.experiments import get_experiment_id
@@ -44,9 +44,7 @@ def update_current_trace(
         MlflowException: No span is active (call it inside a traced function or span).
     """
     span = get_current_active_span()
-    pending = (
-        None if span is None else processor.current_trace(span._otel.get_span_context().trace_id)
-    )
+    pending = None if span is None else span.pending
     if pending is None:
         raise MlflowException(
             "update_current_trace() needs an active trace: call it inside a function decorated "

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from opentelemetry.trace import Span as OtelSpan
-
 from mltrail.entities import Span, SpanEvent, SpanStatus, SpanStatusCode, SpanType
+from mltrail.tracing import export
 
 __all__ = ["LiveSpan"]
+
+
+_OK = SpanStatus(SpanStatusCode.OK)
 
 
 class LiveSpan:
@@ -20,14 +22,15 @@ class LiveSpan:
     """
 
     __slots__ = (
-        "_otel",
         "attributes",
         "end_time_ns",
         "events",
         "inputs",
         "name",
+        "otel_trace_id",
         "outputs",
         "parent_id",
+        "pending",
         "span_id",
         "span_type",
         "start_time_ns",
@@ -37,17 +40,18 @@ class LiveSpan:
 
     def __init__(
         self,
-        otel: OtelSpan,
-        trace_id: str,
-        parent_id: str | None,
+        otel_trace_id: int,
+        otel_span_id: int,
+        parent: LiveSpan | None,
         name: str,
         span_type: str | None,
         start_time_ns: int,
     ) -> None:
-        self._otel = otel
-        self.trace_id = trace_id
-        self.span_id = format(otel.get_span_context().span_id, "016x")
-        self.parent_id = parent_id
+        self.otel_trace_id = otel_trace_id
+        self.trace_id: str = f"tr-{otel_trace_id:032x}" if parent is None else parent.trace_id
+        self.span_id = f"{otel_span_id:016x}"
+        self.parent_id = None if parent is None else parent.span_id
+        self.pending: Any = None
         self.name = name
         self.span_type = span_type or SpanType.UNKNOWN
         self.start_time_ns = start_time_ns
@@ -106,8 +110,9 @@ class LiveSpan:
             return
         self.end_time_ns = end_time_ns or time.time_ns()
         if self.status.status_code == SpanStatusCode.UNSET:
-            self.status = SpanStatus(SpanStatusCode.OK)
-        self._otel.end(self.end_time_ns)
+            self.status = _OK
+        if self.parent_id is None and self.pending is not None:
+            export.submit(self.pending)
 
     def to_entity(self) -> Span:
         """The finished span as a plain entity."""

@@ -1,4 +1,4 @@
-"""In-flight traces: spans register here while running; the root's end completes the trace.
+"""In-flight traces: spans join their trace while running; the root's end hands it to export.
 
 Completed traces go to the exporter untouched; ``to_trace`` turns them into
 ``entities.Trace`` on the exporter thread, so serialisation never costs the caller.
@@ -11,8 +11,6 @@ import os
 import sys
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
-
 from mltrail.entities import (
     SpanStatusCode,
     Trace,
@@ -22,10 +20,9 @@ from mltrail.entities import (
     TraceState,
     TraceTagKey,
 )
-from mltrail.tracing import export
 from mltrail.tracing.live_span import LiveSpan
 
-__all__ = ["PendingTrace", "begin", "current_trace", "on_span_end"]
+__all__ = ["PendingTrace"]
 
 PREVIEW_CHARS = 1000
 
@@ -65,29 +62,6 @@ class PendingTrace:
     def to_trace(self) -> Trace:
         """The finished trace as entities (run on the exporter thread)."""
         return _to_trace(self)
-
-
-# OpenTelemetry trace id (int) -> the trace being recorded. Dict operations are atomic, so
-# threads and tasks add spans without a lock.
-_pending: dict[int, PendingTrace] = {}
-
-
-def begin(otel_trace_id: int, pending: PendingTrace) -> None:
-    """Register a new trace under its OpenTelemetry trace id."""
-    _pending[otel_trace_id] = pending
-
-
-def current_trace(otel_trace_id: int) -> PendingTrace | None:
-    """The in-flight trace with this OpenTelemetry trace id, if any."""
-    return _pending.get(otel_trace_id)
-
-
-def on_span_end(span: ReadableSpan) -> None:
-    """Called by the provider for every ended span: a root's end hands its trace to export."""
-    if span.parent is None and span.context is not None:
-        pending = _pending.pop(span.context.trace_id, None)
-        if pending is not None:
-            export.submit(pending)
 
 
 def _preview(value: Any) -> str | None:
