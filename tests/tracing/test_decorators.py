@@ -230,3 +230,32 @@ def test_search_traces_dataframe(tracking_uri: str) -> None:
 
 def test_get_trace_unknown_returns_none(tracking_uri: str) -> None:
     assert mltrail.get_trace("tr-" + "0" * 32, silent=True) is None
+
+
+def test_generator_error_mid_iteration_marks_error(tracking_uri: str) -> None:
+    @mltrail.trace
+    def stream() -> Iterator[int]:
+        yield 1
+        raise RuntimeError("stream broke")
+
+    with pytest.raises(RuntimeError, match="stream broke"):
+        list(stream())
+    trace = _last()
+    assert trace.info.state == TraceState.ERROR
+    (span,) = trace.data.spans
+    assert span.outputs == [1]
+    assert [e.name for e in span.events] == ["exception"]
+
+
+def test_start_span_block_error_and_root_trace(tracking_uri: str) -> None:
+    def block() -> None:
+        with mltrail.start_span("block", span_type=SpanType.PARSER) as span:
+            span.set_attribute("k", "v")
+            raise KeyError("missing")
+
+    with pytest.raises(KeyError, match="missing"):
+        block()
+    trace = _last()
+    assert trace.info.state == TraceState.ERROR
+    (stored,) = trace.data.spans
+    assert (stored.name, stored.span_type, stored.attributes) == ("block", "PARSER", {"k": "v"})
