@@ -84,6 +84,7 @@ __all__ = [
     "MlflowClient",
     "MlflowException",
     "MltrailException",
+    "SpanType",
     "active_run",
     "clear_active_model",
     "create_experiment",
@@ -99,14 +100,18 @@ __all__ = [
     "finalize_logged_model",
     "flush",
     "flush_async_logging",
+    "flush_trace_async_logging",
     "get_active_model_id",
     "get_artifact_uri",
+    "get_current_active_span",
     "get_experiment",
     "get_experiment_by_name",
+    "get_last_active_trace_id",
     "get_logged_model",
     "get_parent_run",
     "get_registry_uri",
     "get_run",
+    "get_trace",
     "get_tracking_uri",
     "initialize_logged_model",
     "is_tracking_uri_set",
@@ -130,6 +135,7 @@ __all__ = [
     "search_experiments",
     "search_logged_models",
     "search_runs",
+    "search_traces",
     "set_active_model",
     "set_experiment",
     "set_experiment_tag",
@@ -143,6 +149,9 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "start_span",
+    "trace",
+    "update_current_trace",
 ]
 
 # Submodules reachable as attributes (``mltrail.data.from_pandas``) without an explicit import.
@@ -172,7 +181,17 @@ _LAZY_SUBMODULES = frozenset(
     }
 )
 # Attributes defined in a submodule: name -> module (filled in as those modules land).
-_LAZY_ATTRIBUTES: dict[str, str] = {}
+_LAZY_ATTRIBUTES: dict[str, str] = {
+    "trace": "mltrail.tracing",
+    "start_span": "mltrail.tracing",
+    "get_current_active_span": "mltrail.tracing",
+    "get_last_active_trace_id": "mltrail.tracing",
+    "update_current_trace": "mltrail.tracing",
+    "get_trace": "mltrail.tracing",
+    "search_traces": "mltrail.tracing",
+    "flush_trace_async_logging": "mltrail.tracing",
+    "SpanType": "mltrail.entities",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -140,6 +140,8 @@ class Settings:
     auth_dev: bool = False
     allowed_hosts: str | None = None
     cors_allowed_origins: str | None = None
+    trace_queue_size: int = 100_000
+    trace_export_batch_size: int = 1_000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -204,6 +206,8 @@ class Settings:
             system_metrics_sampling_interval=_float("SYSTEM_METRICS_SAMPLING_INTERVAL", 10.0),
             system_metrics_samples_before_logging=_int("SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING", 1),
             system_metrics_node_id=_str("SYSTEM_METRICS_NODE_ID"),
+            trace_queue_size=_int("ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE", 100_000),
+            trace_export_batch_size=_int("ASYNC_TRACE_LOGGING_BATCH_SIZE", 1_000),
         )
 
     def with_changes(self, **changes: Any) -> Settings:

@@ -14,6 +14,7 @@ PUBLIC_NAMES = [
     "MlflowClient",
     "MlflowException",
     "MltrailException",
+    "SpanType",
     "active_run",
     "clear_active_model",
     "create_experiment",
@@ -29,14 +30,18 @@ PUBLIC_NAMES = [
     "finalize_logged_model",
     "flush",
     "flush_async_logging",
+    "flush_trace_async_logging",
     "get_active_model_id",
     "get_artifact_uri",
+    "get_current_active_span",
     "get_experiment",
     "get_experiment_by_name",
+    "get_last_active_trace_id",
     "get_logged_model",
     "get_parent_run",
     "get_registry_uri",
     "get_run",
+    "get_trace",
     "get_tracking_uri",
     "initialize_logged_model",
     "is_tracking_uri_set",
@@ -60,6 +65,7 @@ PUBLIC_NAMES = [
     "search_experiments",
     "search_logged_models",
     "search_runs",
+    "search_traces",
     "set_active_model",
     "set_experiment",
     "set_experiment_tag",
@@ -73,6 +79,9 @@ PUBLIC_NAMES = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "start_span",
+    "trace",
+    "update_current_trace",
 ]
 
 
@@ -102,3 +111,9 @@ def test_submodules_load_on_attribute_access() -> None:
 def test_unknown_attribute_raises_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'no_such_thing'"):
         _ = mltrail.no_such_thing
+
+
+def test_tracing_names_load_lazily_from_mltrail_tracing() -> None:
+    assert mltrail.trace is mltrail.tracing.trace
+    assert mltrail.start_span is mltrail.tracing.start_span
+    assert mltrail.SpanType.LLM == "LLM"

@@ -1,5 +1,13 @@
-"""Plain data classes for experiments, runs, metrics, params, tags, datasets and the registry."""
+"""Plain data classes: experiments, runs, metrics, params, tags, datasets, registry, traces."""
 
+from mltrail.entities.assessment import (
+    Assessment,
+    AssessmentError,
+    AssessmentSource,
+    AssessmentSourceType,
+    Expectation,
+    Feedback,
+)
 from mltrail.entities.dataset import Dataset, DatasetInput, LoggedModelInput, RunInputs
 from mltrail.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
 from mltrail.entities.experiment import Experiment
@@ -19,14 +27,30 @@ from mltrail.entities.registry import (
     RegisteredModelTag,
 )
 from mltrail.entities.run import Run, RunData, RunInfo, RunOutputs
+from mltrail.entities.span import Span, SpanEvent, SpanStatus, SpanStatusCode, SpanType
 from mltrail.entities.tag import ExperimentTag, InputTag, RunTag
+from mltrail.entities.trace import (
+    Trace,
+    TraceData,
+    TraceInfo,
+    TraceLocation,
+    TraceMetadataKey,
+    TraceState,
+    TraceTagKey,
+)
 
 __all__ = [
+    "Assessment",
+    "AssessmentError",
+    "AssessmentSource",
+    "AssessmentSourceType",
     "AuditEvent",
     "Dataset",
     "DatasetInput",
+    "Expectation",
     "Experiment",
     "ExperimentTag",
+    "Feedback",
     "FileInfo",
     "InputTag",
     "LifecycleStage",
@@ -51,5 +75,17 @@ __all__ = [
     "RunStatus",
     "RunTag",
     "SourceType",
+    "Span",
+    "SpanEvent",
+    "SpanStatus",
+    "SpanStatusCode",
+    "SpanType",
+    "Trace",
+    "TraceData",
+    "TraceInfo",
+    "TraceLocation",
+    "TraceMetadataKey",
+    "TraceState",
+    "TraceTagKey",
     "ViewType",
 ]

@@ -27,6 +27,7 @@ class Resource:
     EXPERIMENT = "experiment"
     RUN = "run"
     REGISTERED_MODEL = "registered_model"
+    TRACE = "trace"
     TYPED = "typed"  # the kind is in the request's ``resource_type`` field
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mltrail.protocol import artifacts, auth, logged_models, registry, tracking
+from mltrail.protocol import artifacts, auth, logged_models, registry, traces, tracking
 from mltrail.protocol.endpoint import Endpoint
 
 __all__ = ["ENDPOINTS", "all_paths"]
@@ -13,6 +13,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *logged_models.ENDPOINTS,
     *registry.ENDPOINTS,
     *auth.ENDPOINTS,
+    *traces.ENDPOINTS,
 )
 
 

@@ -273,6 +273,10 @@ def _run_owner(services: Services, run_id: str) -> str:
     return services.tracking.get_run(run_id).info.experiment_id
 
 
+def _trace_owner(services: Services, trace_id: str) -> str:
+    return services.tracking.get_trace_info(trace_id).experiment_id
+
+
 def _model_owner(services: Services, model_id: str) -> str:
     return services.tracking.get_logged_model(model_id).experiment_id
 
@@ -295,6 +299,11 @@ def _resolve(
         return "experiment", [
             auth.owner_experiment("model:" + mid, partial(_model_owner, services, mid))
             for mid in ids
+        ]
+    if resource == Resource.TRACE:
+        return "experiment", [
+            auth.owner_experiment("trace:" + tid, partial(_trace_owner, services, tid))
+            for tid in ids
         ]
     if resource == Resource.EXPERIMENT and field == "artifact_path":
         # Proxied artifacts live under <experiment_id>/...: the first segment names it.

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from mltrail.entities import (
+    Assessment,
     AuditEvent,
     DatasetInput,
     Experiment,
@@ -19,9 +20,12 @@ from mltrail.entities import (
     Run,
     RunInfo,
     RunTag,
+    Span,
+    Trace,
+    TraceInfo,
 )
 
-__all__ = ["DatasetSummary", "ModelOrderSpec", "RegistryAPI", "TrackingAPI"]
+__all__ = ["DatasetSummary", "ModelOrderSpec", "RegistryAPI", "TraceAPI", "TrackingAPI"]
 
 # A LoggedModel search order term as MLflow sends it:
 # ``{"field_name": ..., "ascending": ..., "dataset_name": ..., "dataset_digest": ...}``.
@@ -289,3 +293,59 @@ class RegistryAPI(Protocol):
         max_results: int | None = None,
         page_token: str | None = None,
     ) -> PagedList[AuditEvent]: ...
+
+
+@runtime_checkable
+class TraceAPI(Protocol):
+    """Traces: log, read, search, delete, tags and assessments (MLflow 3's trace API)."""
+
+    def start_trace(self, trace_info: TraceInfo) -> TraceInfo: ...
+
+    def log_trace(self, trace: Trace) -> TraceInfo: ...
+
+    def log_traces(self, traces: Sequence[Trace]) -> None: ...
+
+    def log_spans(self, trace_id: str, spans: Sequence[Span]) -> None: ...
+
+    def get_trace_info(self, trace_id: str) -> TraceInfo: ...
+
+    def get_trace(self, trace_id: str) -> Trace: ...
+
+    def batch_get_traces(self, trace_ids: Sequence[str]) -> list[Trace]: ...
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[TraceInfo]: ...
+
+    def delete_traces(
+        self,
+        experiment_id: str,
+        max_timestamp_millis: int | None = None,
+        max_traces: int | None = None,
+        trace_ids: Sequence[str] | None = None,
+    ) -> int: ...
+
+    def set_trace_tag(self, trace_id: str, key: str, value: str) -> None: ...
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None: ...
+
+    def create_assessment(self, assessment: Assessment) -> Assessment: ...
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment: ...
+
+    def update_assessment(
+        self,
+        trace_id: str,
+        assessment_id: str,
+        name: str | None = None,
+        value: Any = ...,
+        rationale: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> Assessment: ...
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None: ...

@@ -37,6 +37,7 @@ from mltrail.service import validation
 from mltrail.service.artifact_uris import append_path
 from mltrail.service.logged_models import LoggedModelOperations
 from mltrail.service.run_names import generate_run_name
+from mltrail.service.traces import TraceOperations
 from mltrail.store.sql import datasets as dataset_store
 from mltrail.store.sql import experiments, migrations, runs
 from mltrail.store.sql import metrics as metric_store
@@ -73,7 +74,7 @@ _BULK_MAX_RUNS = 100
 _BULK_MAX_POINTS = 25_000
 
 
-class TrackingService(LoggedModelOperations):
+class TrackingService(LoggedModelOperations, TraceOperations):
     """Experiments, runs, params, metrics, tags and inputs stored in a SQL database.
 
     Args:

@@ -37,6 +37,7 @@ from mltrail.tracking import tags as tag_names
 from mltrail.tracking.batching import RunOperations
 from mltrail.tracking.media import MediaLogging
 from mltrail.tracking.registry_client import RegistryClient
+from mltrail.tracking.trace_client import TraceClient
 
 if TYPE_CHECKING:
     from mltrail.store.artifacts.base import ArtifactRepository
@@ -110,7 +111,7 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous if synchronous is not None else get_settings().async_logging
 
 
-class MlflowClient(MediaLogging, RegistryClient):
+class MlflowClient(MediaLogging, RegistryClient, TraceClient):
     """Client of a tracking backend: experiments, runs and their data, and the model registry.
 
     Args:

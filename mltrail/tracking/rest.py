@@ -55,6 +55,7 @@ from mltrail.protocol.endpoint import Endpoint
 from mltrail.service.api import DatasetSummary, TrackingAPI
 from mltrail.tracking.rest_models import LoggedModelCalls
 from mltrail.tracking.rest_registry import RegistryCalls
+from mltrail.tracking.rest_traces import TraceCalls
 
 __all__ = ["DatasetUsage", "RestBackend"]
 
@@ -208,7 +209,7 @@ def _fill_route(endpoint: Endpoint, route: str, request: dict[str, Any]) -> str:
     return _PATH_PARAM.sub(fill, route) if "{" in route else route
 
 
-class RestBackend(LoggedModelCalls, RegistryCalls):
+class RestBackend(LoggedModelCalls, RegistryCalls, TraceCalls):
     """The tracking and registry API of a remote MLflow-compatible server, over HTTP(S).
 
     One ``httpx.Client`` per backend keeps connections alive between calls; it is created on

@@ -218,7 +218,20 @@ def _dummy(info: FieldInfo) -> Any:
     return {int: 1, float: 1.0, bool: False}.get(base, "x")  # type: ignore[call-overload]
 
 
+def _trace_location(experiment_id: str) -> dict[str, Any]:
+    return {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment_id}}
+
+
+# Endpoints whose resource is derived from nested fields get a well-formed body.
+_NESTED: dict[str, Any] = {
+    "StartTraceV3": lambda w: {"trace": {"trace_info": {"trace_location": _trace_location(w.exp)}}},
+    "SearchTracesV3": lambda w: {"locations": [_trace_location(w.exp)]},
+}
+
+
 def _request_for(endpoint: Endpoint, world: World, model_id: str) -> tuple[str, Any]:
+    if endpoint.name in _NESTED:
+        return endpoint.api_path, _NESTED[endpoint.name](world)
     values = {"experiment_id": world.exp, "run_id": world.run_id, "model_id": model_id}
     body: dict[str, Any] = {}
     for name, info in endpoint.request.model_fields.items():
@@ -250,6 +263,25 @@ def test_every_scoped_endpoint_denies_no_permissions(world: World, endpoint: End
     path, payload = _request_for(endpoint, world, model_id)
     resp = _send(world.users["NO_PERMISSIONS"], endpoint.method, path, payload)
     assert resp.status_code == 403, resp.text
+
+
+def test_trace_routes_are_authorized_on_the_trace_experiment(world: World) -> None:
+    now = 1_700_000_000_000
+    info = {
+        "trace_id": "tr-" + "ab" * 16,
+        "trace_location": _trace_location(world.exp),
+        "request_time": now,
+        "state": "OK",
+    }
+    started = world.admin.post("/api/3.0/mlflow/traces", json={"trace": {"trace_info": info}})
+    trace_id = world.ok(started)["trace"]["trace_info"]["trace_id"]
+    path = f"/api/3.0/mlflow/traces/{trace_id}"
+    assert world.users["NO_PERMISSIONS"].get(path).status_code == 403
+    assert world.users["READ"].get(path).status_code == 200
+    tags = f"{path}/tags"
+    body = {"key": "k", "value": "v"}
+    assert world.users["READ"].patch(tags, json=body).status_code == 403
+    assert world.users["EDIT"].patch(tags, json=body).status_code == 200
 
 
 def test_token_authenticates_until_revoked(world: World) -> None:

@@ -11,6 +11,7 @@ from mltrail.server.routes import (
     multipart,
     registry,
     runs,
+    traces,
 )
 from mltrail.server.routing import RouteTable
 
@@ -25,6 +26,7 @@ ALL_TABLES: tuple[RouteTable, ...] = (
     registry.routes,
     multipart.routes,
     auth.routes,
+    traces.routes,
 )
 
 # What an --artifacts-only server serves.

@@ -88,7 +88,7 @@ def test_upgrade_from_logged_models_head_adds_registry(db_uri: str) -> None:
             assert migrations.current_revision(conn) == "0002_logged_models"
         migrations.ensure_schema(db)
         with db.engine.connect() as conn:
-            assert migrations.current_revision(conn) == "0003_registry"
+            assert migrations.current_revision(conn) == migrations.HEAD_REVISION
             inspector = sa.inspect(conn)
             for table in (
                 "registered_models",
@@ -105,5 +105,26 @@ def test_upgrade_from_logged_models_head_adds_registry(db_uri: str) -> None:
                 ).scalar_one()
                 == "kept"
             )
+    finally:
+        db.dispose()
+
+
+def test_upgrade_from_registry_head_adds_traces(db_uri: str) -> None:
+    from alembic import command
+
+    db = Database(db_uri, Settings())
+    try:
+        with db.engine.connect() as conn:
+            command.upgrade(migrations._alembic_config(conn), "0003_registry")
+            conn.commit()
+        migrations.ensure_schema(db)
+        with db.engine.connect() as conn:
+            assert migrations.current_revision(conn) == "0004_traces"
+            inspector = sa.inspect(conn)
+            for table in ("trace_info", "trace_tags", "trace_metadata", "spans", "assessments"):
+                assert inspector.has_table(table), table
+            command.downgrade(migrations._alembic_config(conn), "0003_registry")
+            conn.commit()
+            assert not sa.inspect(conn).has_table("trace_info")
     finally:
         db.dispose()

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 # The newest revision in versions/. A test checks it against Alembic's own view of the head, so
 # the start-up check can compare one string instead of loading every migration script.
-HEAD_REVISION = "0003_registry"
+HEAD_REVISION = "0004_traces"
 
 _HERE = Path(__file__).resolve().parent
 _LOCK_ID = 0x6D6C7472  # "mltr"

@@ -15,6 +15,13 @@ from mltrail.store.sql.tables.registry import (
     RegisteredModelTagRow,
     RegistryAuditEventRow,
 )
+from mltrail.store.sql.tables.traces import (
+    AssessmentRow,
+    SpanRow,
+    TraceInfoRow,
+    TraceMetadataRow,
+    TraceTagRow,
+)
 from mltrail.store.sql.tables.tracking import (
     DatasetRow,
     ExperimentRow,
@@ -30,6 +37,7 @@ from mltrail.store.sql.tables.tracking import (
 )
 
 __all__ = [
+    "AssessmentRow",
     "Base",
     "DatasetRow",
     "ExperimentRow",
@@ -50,6 +58,10 @@ __all__ = [
     "RegisteredModelTagRow",
     "RegistryAuditEventRow",
     "RunRow",
+    "SpanRow",
     "TagRow",
+    "TraceInfoRow",
+    "TraceMetadataRow",
+    "TraceTagRow",
     "ValueKind",
 ]
