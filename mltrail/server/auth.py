@@ -66,12 +66,14 @@ class ExtraRule:
         methods: Permission per HTTP method.
         resource: Resource kind the permission applies to (None: any authenticated caller).
         locate: Returns the resource id from the path match and the query string.
+        field: What that id is, when it is not the resource's own id (e.g. ``model_id``).
     """
 
     pattern: re.Pattern[str]
     methods: dict[str, str]
     resource: str | None = None
     locate: Callable[[re.Match[str], dict[str, str]], str | None] | None = None
+    field: str | None = None
 
 
 def _first_segment(match: re.Match[str], query: dict[str, str]) -> str | None:
@@ -97,6 +99,21 @@ EXTRA_RULES: tuple[ExtraRule, ...] = (
         {"GET": Permission.READ},
         Resource.RUN,
         _run_param,
+    ),
+    ExtraRule(
+        re.compile(
+            r"/model-versions/get-artifact|/ajax-api/2\.0/mlflow/model-versions/get-artifact"
+        ),
+        {"GET": Permission.READ},
+        Resource.REGISTERED_MODEL,
+        lambda match, query: query.get("name"),
+    ),
+    ExtraRule(
+        re.compile(r"/ajax-api/2\.0/mlflow/logged-models/(?P<model_id>[^/]+)/artifacts/files"),
+        {"GET": Permission.READ},
+        Resource.EXPERIMENT,
+        lambda match, query: match.group("model_id"),
+        "model_id",
     ),
     ExtraRule(
         re.compile(r"/openapi\.json|/(?:api|ajax-api)/3\.0/mlflow/server-info"),
@@ -241,7 +258,7 @@ def _authorize_extra(
     rid = rule.locate(match, query) if rule.locate else None
     if rid is None:
         raise PermissionDenied("Only admins may list or change artifacts outside an experiment.")
-    kind, ids = _resolve(services, rule.resource, None, [rid])
+    kind, ids = _resolve(services, rule.resource, rule.field, [rid])
     _check(services.auth, principal, permission, kind, ids)
 
 

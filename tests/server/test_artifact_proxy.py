@@ -152,6 +152,46 @@ def test_run_artifact_listing_and_get_artifact(proxied: tuple[httpx.Client, Path
     assert got.headers["content-type"].startswith("text/plain")
 
 
+def test_model_version_and_logged_model_file_downloads(
+    proxied: tuple[httpx.Client, Path],
+) -> None:
+    client, _ = proxied
+    api = "/api/2.0/mlflow"
+    model = client.post(f"{api}/logged-models", json={"experiment_id": "0", "name": "m"}).json()
+    info = model["model"]["info"]
+    under = info["artifact_uri"].removeprefix("mlflow-artifacts:/")
+    assert client.put(f"{PROXY}/{under}/MLmodel", content=b"flavors: {}\n").status_code == 200
+    files = client.get(
+        f"/ajax-api/2.0/mlflow/logged-models/{info['model_id']}/artifacts/files",
+        params={"artifact_file_path": "MLmodel"},
+    )
+    assert files.content == b"flavors: {}\n"
+    assert files.headers["content-disposition"].startswith("attachment")
+    missing = client.get(f"/ajax-api/2.0/mlflow/logged-models/{info['model_id']}/artifacts/files")
+    assert missing.status_code == 400
+    assert "artifact_file_path" in missing.json()["message"]
+
+    client.post(f"{api}/registered-models/create", json={"name": "reg"})
+    version = client.post(
+        f"{api}/model-versions/create",
+        json={"name": "reg", "source": f"models:/{info['model_id']}", "model_id": info["model_id"]},
+    )
+    assert version.status_code == 200, version.text
+    number = version.json()["model_version"]["version"]
+    for path in (
+        "/model-versions/get-artifact",
+        "/ajax-api/2.0/mlflow/model-versions/get-artifact",
+    ):
+        got = client.get(path, params={"name": "reg", "version": number, "path": "MLmodel"})
+        assert got.status_code == 200, got.text
+        assert got.content == b"flavors: {}\n"
+    escape = client.get(
+        "/model-versions/get-artifact",
+        params={"name": "reg", "version": number, "path": "../../etc/passwd"},
+    )
+    assert escape.status_code == 400
+
+
 def test_client_chosen_artifact_location_is_not_served(proxied: tuple[httpx.Client, Path]) -> None:
     client, _ = proxied
     exp = client.post(

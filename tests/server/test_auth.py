@@ -284,6 +284,17 @@ def test_trace_routes_are_authorized_on_the_trace_experiment(world: World) -> No
     assert world.users["EDIT"].patch(tags, json=body).status_code == 200
 
 
+def test_logged_model_file_download_is_authorized_on_its_experiment(world: World) -> None:
+    body = {"experiment_id": world.exp, "name": "files"}
+    info = world.ok(world.admin.post(f"{API}/logged-models", json=body))["model"]["info"]
+    under = info["artifact_uri"].removeprefix("mlflow-artifacts:/")
+    world.ok(world.admin.put(f"{PROXY}/{under}/MLmodel", content=b"x"))
+    path = f"/ajax-api/2.0/mlflow/logged-models/{info['model_id']}/artifacts/files"
+    params = {"artifact_file_path": "MLmodel"}
+    assert world.users["NO_PERMISSIONS"].get(path, params=params).status_code == 403
+    assert world.users["READ"].get(path, params=params).content == b"x"
+
+
 def test_token_authenticates_until_revoked(world: World) -> None:
     client = world.users["READ"]
     made = world.ok(client.post(f"{API}/users/tokens/create", json={"name": "ci"}))

@@ -149,6 +149,14 @@ async def _receive(request: Request, repo: ArtifactRepository, path: str, limit:
         await run_in_threadpool(repo.write_stream, rel, chunks)
 
 
+# The UI's downloads of registry and LoggedModel files, where MLflow serves them.
+MODEL_VERSION_ARTIFACT_PATHS = (
+    "/model-versions/get-artifact",
+    "/ajax-api/2.0/mlflow/model-versions/get-artifact",
+)
+LOGGED_MODEL_FILES_PATH = "/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files"
+
+
 def install_proxy(app: FastAPI, with_run_routes: bool = True) -> None:
     """Add the streaming proxy routes under ``/api/2.0`` and ``/ajax-api/2.0``.
 
@@ -201,6 +209,43 @@ def install_proxy(app: FastAPI, with_run_routes: bool = True) -> None:
         full = posixpath.join(prefix, rel) if prefix else rel
         return await run_in_threadpool(_send_file, repo, full)
 
+    async def send_from_root(services: Services, root: str, path: str | None) -> Response:
+        rel = safe_relative(path)
+        if not rel:
+            raise MlflowException(
+                "Missing value for required parameter 'path'.", ErrorCode.INVALID_PARAMETER_VALUE
+            )
+        repo, prefix = services.artifacts.for_run_root(root)
+        full = posixpath.join(prefix, rel) if prefix else rel
+        return await run_in_threadpool(_send_file, repo, full)
+
+    async def model_version_artifact(request: Request) -> Response:
+        """The UI's download of a model version's file: ``?name=...&version=...&path=...``."""
+        services: Services = request.app.state.services
+        query = request.query_params
+        name, version = query.get("name"), query.get("version")
+        if not name or not version:
+            raise MlflowException(
+                "Missing value for required parameter 'name' or 'version'.",
+                ErrorCode.INVALID_PARAMETER_VALUE,
+            )
+        registry = services.registry
+        root = await run_in_threadpool(registry.get_model_version_download_uri, name, version)
+        return await send_from_root(services, root, query.get("path"))
+
+    async def logged_model_file(request: Request) -> Response:
+        """The UI's download of a LoggedModel's file: ``?artifact_file_path=...``."""
+        services: Services = request.app.state.services
+        path = request.query_params.get("artifact_file_path")
+        if not path:
+            raise MlflowException(
+                'Request must include the "artifact_file_path" query parameter.',
+                ErrorCode.INVALID_PARAMETER_VALUE,
+            )
+        model_id: str = request.path_params["model_id"]
+        model = await run_in_threadpool(services.tracking.get_logged_model, model_id)
+        return await send_from_root(services, model.artifact_location, path)
+
     for base in ("/api/2.0", "/ajax-api/2.0"):
         routes_.append(Route(f"{base}{PROXY}", list_dir, methods=["GET"]))
         routes_.append(Route(f"{base}{PROXY}/{{path:path}}", download, methods=["GET"]))
@@ -209,6 +254,9 @@ def install_proxy(app: FastAPI, with_run_routes: bool = True) -> None:
     if with_run_routes:
         routes_.append(Route("/get-artifact", get_artifact, methods=["GET"]))
         routes_.append(Route("/ajax-api/2.0/mlflow/get-artifact", get_artifact, methods=["GET"]))
+        for path in MODEL_VERSION_ARTIFACT_PATHS:
+            routes_.append(Route(path, model_version_artifact, methods=["GET"]))
+        routes_.append(Route(LOGGED_MODEL_FILES_PATH, logged_model_file, methods=["GET"]))
     app.router.routes.extend(routes_)
 
 
