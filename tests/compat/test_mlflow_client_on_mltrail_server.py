@@ -37,11 +37,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.compat.scenario import run_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -726,34 +727,12 @@ def _scenario_main(out_path: str) -> None:
 # ------------------------------------------------------------------------- the harness
 def scenario(tracking_uri: str, artifact_root: str) -> dict[str, Any]:
     """Run the scenario in a fresh interpreter against ``tracking_uri``; return its results."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLTRAIL_", "MLFLOW_"))}
-    env.update(
-        MLFLOW_TRACKING_URI=tracking_uri,
-        COMPAT_ARTIFACT_ROOT=artifact_root,
-        PYTHONWARNINGS="ignore",
-        # Both servers get the same client settings; without retries a 5xx answer surfaces at
-        # once (as an MlflowException) instead of after minutes of back-off.
-        MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
+    return run_scenario(
+        __file__,
+        tracking_uri,
+        SCENARIO_TIMEOUT_S,
+        extra_env={"COMPAT_ARTIFACT_ROOT": artifact_root},
     )
-    with tempfile.TemporaryDirectory(prefix="compat-scenario-") as tmp:
-        out = Path(tmp) / "out.json"
-        proc = subprocess.run(
-            [sys.executable, __file__, str(out)],
-            cwd=tmp,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=SCENARIO_TIMEOUT_S,
-            check=False,
-        )
-        if proc.returncode != 0 or not out.exists():
-            raise AssertionError(
-                f"the scenario failed against {tracking_uri} (exit {proc.returncode}):\n"
-                f"{proc.stderr[-6000:]}"
-            )
-        result: dict[str, Any] = json.loads(out.read_text())
-        return result
 
 
 def _scenario_on(server: Any) -> dict[str, Any]:
